@@ -1,0 +1,136 @@
+"""Stage 1 — ingest: raw bytes + manifest → checked, decoded articles.
+
+Nothing reaches the tables unless every raw file passes every check. The build refuses, naming the
+file (and the line or byte where it applies):
+
+- a ``.txt`` file in ``raw/`` that the manifest does not list;
+- a manifest entry whose file is missing;
+- a file whose SHA-256 differs from the one registered (it changed after registration);
+- bytes that are not valid UTF-8 (the byte offset and line are named);
+- an empty file (no bytes, or only whitespace);
+- two files with the same content;
+- a file larger than ``MAX_ARTICLE_BYTES`` or with a line longer than ``MAX_LINE_CHARS``.
+
+All problems are collected and reported together, so one run shows everything to fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import BuildError
+from .manifest import MANIFEST_NAME, SourceEntry, read_manifest
+
+# Limits that keep one bad file from exhausting the build; a real article is a few tens of KB.
+MAX_ARTICLE_BYTES = 5 * 1024 * 1024
+MAX_LINE_CHARS = 200_000
+
+
+class IngestError(BuildError):
+    """One or more raw files were refused; the message lists each with its location."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("the raw articles were refused:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class Article:
+    """A raw article that passed every check: its decoded text and its manifest entry."""
+
+    article_id: str
+    raw_path: str        # relative to the repository, e.g. "raw/000_6380a1c75a270f68.txt"
+    text: str            # the whole file decoded as UTF-8; all offsets index into this
+    sha256: str
+    n_bytes: int
+    source: SourceEntry
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def decode_article(name: str, data: bytes) -> str:
+    """Decode one raw file's bytes, or raise IngestError naming what is wrong and where.
+
+    >>> decode_article("x.txt", "قال".encode())
+    'قال'
+    """
+    if len(data) > MAX_ARTICLE_BYTES:
+        raise IngestError([f"{name}: {len(data):,} bytes is larger than the limit of {MAX_ARTICLE_BYTES:,} bytes"])
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        hint = " (it looks like UTF-16; save it as UTF-8)" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise IngestError(
+            [f"{name}: line {line}, byte {exc.start}: not valid UTF-8 ({exc.reason}: {data[exc.start:exc.start + 4]!r}){hint}"]
+        ) from None
+    if not text.strip():
+        raise IngestError([f"{name}: the file is empty" + (" (whitespace only)" if data else " (0 bytes)")])
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise IngestError([f"{name}: line {line}: contains a NUL character; raw articles are plain text"])
+    for number, line_text in enumerate(text.split("\n"), start=1):
+        if len(line_text) > MAX_LINE_CHARS:
+            raise IngestError([f"{name}: line {number} has {len(line_text):,} characters, over the limit of {MAX_LINE_CHARS:,}"])
+    return text
+
+
+def check_raw(files: dict[str, bytes], entries: Iterable[SourceEntry], raw_label: str = "raw") -> list[Article]:
+    """Pure core of ingest: file name → bytes, plus the manifest entries → articles, sorted by id.
+
+    Raises IngestError listing every problem found.
+    """
+    problems: list[str] = []
+    entries = list(entries)
+    by_name = {e.file: e for e in entries}
+    for name in sorted(set(files) - set(by_name)):
+        problems.append(f"{raw_label}/{name}: not listed in {raw_label}/{MANIFEST_NAME} (register it with `make add FILE=...`)")
+    for entry in entries:
+        if entry.file not in files:
+            problems.append(f"{raw_label}/{MANIFEST_NAME}:{entry.manifest_line}: lists {entry.file}, which is not in {raw_label}/")
+    articles: list[Article] = []
+    first_with_hash: dict[str, str] = {}
+    for name in sorted(set(files) & set(by_name)):
+        data, entry = files[name], by_name[name]
+        digest = sha256_hex(data)
+        if digest in first_with_hash:
+            problems.append(f"{raw_label}/{name}: same content as {raw_label}/{first_with_hash[digest]} (duplicate article)")
+            continue
+        first_with_hash[digest] = name
+        if digest != entry.sha256:
+            problems.append(
+                f"{raw_label}/{name}: SHA-256 is {digest}, but {raw_label}/{MANIFEST_NAME}:{entry.manifest_line} "
+                f"registered {entry.sha256}; raw files are never edited (add a changed article as a new file)"
+            )
+            continue
+        try:
+            text = decode_article(f"{raw_label}/{name}", data)
+        except IngestError as exc:
+            problems.extend(exc.problems)
+            continue
+        articles.append(Article(entry.article_id, f"{raw_label}/{name}", text, digest, len(data), entry))
+    if problems:
+        raise IngestError(problems)
+    return articles
+
+
+def read_raw(raw_dir: Path) -> list[Article]:
+    """I/O edge: read ``raw_dir`` and its manifest, then ``check_raw``."""
+    entries = read_manifest(raw_dir)
+    files: dict[str, bytes] = {}
+    problems: list[str] = []
+    for path in sorted(raw_dir.iterdir()):
+        if path.name == MANIFEST_NAME or path.name.startswith("."):
+            continue
+        if path.suffix != ".txt" or not path.is_file():
+            problems.append(f"{raw_dir.name}/{path.name}: unexpected entry in raw/ (only .txt articles and {MANIFEST_NAME} belong there)")
+            continue
+        files[path.name] = path.read_bytes()
+    if problems:
+        raise IngestError(problems)
+    return check_raw(files, entries, raw_dir.name)

@@ -1,0 +1,160 @@
+"""Stage 2 — lines: split an article into its raw lines and say what each one is.
+
+Every later stage points into this index: a line is ``(article_id, line)``, its exact span in
+the raw file, its verbatim text and its kind:
+
+- ``title``: the headline; ``dateline``: a place/agency/date line ("بغداد-واع-", "21 مارس 2021");
+- ``byline``: an author or source credit ("خالد الطائي", "المصدر: راديو سوا");
+- ``heading``: a subhead between paragraphs ("الضربات الجوية");
+- ``caption``: a photo caption, recognised by its credit ("… [حقوق الصورة لوزارة …]", "(الأناضول)");
+- ``body``: article text; ``boilerplate``: page furniture ("+A -A", "0 تعليق", "اقرأ أيضا: …").
+
+Lines count from 1 and are separated by ``\\n`` only; a ``\\r`` before it (CRLF files) is not part
+of the line's text or span. Blank lines are not in the index. A line whose stripped text repeats an
+earlier line of the same article (a caption printed twice) records ``repeat_of``; extractors skip it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cache
+
+import regex
+
+from .lexicon import load_lexicon
+from .text.normalise import has_arabic, normalize
+
+KINDS = ("title", "dateline", "byline", "heading", "caption", "body", "boilerplate")
+# Kinds whose text is article content that extractors read.
+CONTENT_KINDS = frozenset({"title", "body", "caption", "heading"})
+
+
+@dataclass(frozen=True)
+class Line:
+    """One non-blank raw line. ``text == raw_text[char_start:char_end]`` always holds."""
+
+    article_id: str
+    line: int
+    char_start: int
+    char_end: int
+    text: str
+    kind: str = "body"
+    repeat_of: int | None = None
+
+    @property
+    def extractable(self) -> bool:
+        """Whether extractors read this line: content, and not a repeat of an earlier line."""
+        return self.kind in CONTENT_KINDS and self.repeat_of is None
+
+
+def split_lines(article_id: str, text: str) -> list[Line]:
+    """The non-blank lines of ``text`` with exact spans, all of kind ``body`` for now.
+
+    >>> [(l.line, l.text) for l in split_lines("a", "عنوان\\n\\nنص\\r\\n")]
+    [(1, 'عنوان'), (3, 'نص')]
+    """
+    out: list[Line] = []
+    pos = 0
+    for number, raw_line in enumerate(text.split("\n"), start=1):
+        start, end = pos, pos + len(raw_line)
+        pos = end + 1
+        if raw_line.endswith("\r"):
+            end -= 1
+        if text[start:end].strip():
+            out.append(Line(article_id, number, start, end, text[start:end]))
+    return out
+
+
+# --- classification -----------------------------------------------------------------------
+
+@cache
+def _furniture():
+    lex = load_lexicon("page_furniture")
+    patterns = [regex.compile(normalize(p), regex.IGNORECASE) for p in lex["boilerplate_patterns"]]
+    sections = frozenset(normalize(w) for w in lex["section_labels"])
+    credits = sorted({normalize(w).lower() for w in lex["caption_credit_words"]}, key=len, reverse=True)
+    credit_alt = "|".join(regex.escape(c) for c in credits)
+    caption_end = regex.compile(
+        rf"(?:[\[(](?:[^\[\]()]*\s)?(?:{credit_alt})(?:\s[^\[\]()]*)?[\])]|[,\-–]\s*(?:{credit_alt}))\s*$",
+        regex.IGNORECASE,
+    )
+    credit_start = regex.compile(
+        r"^(?:" + "|".join(regex.escape(normalize(w)) for w in lex["credit_prefixes"]) + r")\s*[:：]"
+    )
+    return patterns, sections, caption_end, credit_start
+
+
+_DATE_ONLY = regex.compile(r"^[\s•·\-–|,]*(?:\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}\s+\p{L}+(?:\s+\p{L}+)?\s+\d{4})[\s,،]*(?:\d{1,2}:\d{2})?[\s•·]*$")
+_AGENCY_DATELINE = regex.compile(r"^\s*\p{L}+(?:\s\p{L}+)?\s*[-–—]\s*\p{L}+(?:\s\p{L}+)?\s*[-–—]")
+_SENTENCE_END = regex.compile(r"[.!?؟:\"»”'…]\s*$")
+_WORD = regex.compile(r"[\p{L}\p{N}]+")
+
+
+def _words(s: str) -> list[str]:
+    return _WORD.findall(s)
+
+
+def _is_boilerplate(norm: str, raw: str) -> bool:
+    patterns, sections, _, _ = _furniture()
+    if not has_arabic(raw) and not regex.search(r"\d{4}", raw):
+        return True  # Latin-only interface text: "Accessibility links", "XS"
+    if any(p.search(norm) for p in patterns):
+        return True
+    words = _words(norm)
+    return 0 < len(words) <= 3 and words[0] in sections
+
+
+def _is_caption(norm: str) -> bool:
+    return bool(_furniture()[2].search(norm.lower()))
+
+
+def _looks_like_sentence(norm: str) -> bool:
+    """A paragraph rather than a label: long, or closed by sentence punctuation."""
+    return len(_words(norm)) >= 9 or bool(_SENTENCE_END.search(norm))
+
+
+def classify(lines: list[Line]) -> list[Line]:
+    """Give each line its kind and mark verbatim repeats; a pure function of the lines.
+
+    The head of an article (before its first paragraph) holds the title, datelines, bylines,
+    breadcrumbs and captions; after it, short unpunctuated lines are subheads.
+    """
+    _, _, _, credit_start = _furniture()
+    out: list[Line] = []
+    seen: dict[str, Line] = {}
+    title_found = False
+    in_head = True
+    for ln in lines:
+        key = ln.text.strip()
+        if key in seen:  # a verbatim repeat inherits the kind of its first occurrence
+            first = seen[key]
+            out.append(replace(ln, kind=first.kind, repeat_of=first.line))
+            continue
+        norm = normalize(ln.text)
+        if _is_boilerplate(norm, ln.text):
+            kind = "boilerplate"
+        elif credit_start.search(norm):
+            kind = "byline"
+        elif _is_caption(norm):
+            kind = "caption"
+        elif _DATE_ONLY.search(norm) or (in_head and title_found and _AGENCY_DATELINE.search(norm) and len(_words(norm)) <= 8):
+            kind = "dateline"
+        elif not title_found:
+            kind = "title"
+            title_found = True
+        elif in_head and not _looks_like_sentence(norm) and len(_words(norm)) <= 4 and not regex.search(r"\d", norm):
+            kind = "byline"
+        elif not in_head and not _looks_like_sentence(norm) and len(_words(norm)) <= 8:
+            kind = "heading"
+        else:
+            kind = "body"
+            in_head = False
+        new = replace(ln, kind=kind)
+        seen[key] = new
+        out.append(new)
+    return out
+
+
+def article_lines(article_id: str, text: str) -> list[Line]:
+    """``split_lines`` then ``classify``: the lines index of one article."""
+    return classify(split_lines(article_id, text))

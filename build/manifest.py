@@ -1,0 +1,223 @@
+"""The manifest ``raw/sources.yaml``: where each raw article came from.
+
+One entry per file in ``raw/``. The manifest is read with safe YAML loading only (a
+``!!python/object`` tag is refused) and checked strictly: an unknown or missing field, a bad value,
+or a file name that leaves ``raw/`` stops the build with the manifest line that holds the problem.
+It is written back in one canonical layout, so ``make add`` produces a small, reviewable diff.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import BuildError
+
+MANIFEST_NAME = "sources.yaml"
+
+HEADER = """\
+# The manifest of raw/: one entry per article file, the single record of where each came from.
+# Read with safe YAML loading only. `make add FILE=...` appends entries; edit by hand to curate.
+#   file       the file name in raw/ (raw files are never edited)
+#   sha256     SHA-256 of the file's bytes; the build refuses a file that no longer matches
+#   outlet     the publishing outlet, or null when unknown
+#   url        the article's address, or null when unknown
+#   published  date (ISO 8601 at its precision: YYYY-MM-DD, YYYY-MM or YYYY; null when unknown),
+#              precision (day | month | year), basis (stated: printed in the text; inferred: derived
+#              from the text; curated: supplied by a maintainer), reason (one line: why this date)
+#   language   BCP 47 language tag of the text
+#   notes      anything a user should know about the source, or null
+"""
+
+ENTRY_FIELDS = ("file", "sha256", "outlet", "url", "published", "language", "notes")
+PUBLISHED_FIELDS = ("date", "precision", "basis", "reason")
+PRECISIONS = ("day", "month", "year")
+BASES = ("stated", "inferred", "curated")
+
+_FILE_NAME = re.compile(r"^[0-9]{3,}_[0-9a-f]{16}\.txt$")  # NNN_<first 16 hex of SHA-256>.txt
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_DATE_AT_PRECISION = {
+    "day": re.compile(r"^\d{4}-\d{2}-\d{2}$"),
+    "month": re.compile(r"^\d{4}-\d{2}$"),
+    "year": re.compile(r"^\d{4}$"),
+}
+
+
+class ManifestError(BuildError):
+    """The manifest cannot be read or an entry is invalid."""
+
+
+@dataclass(frozen=True)
+class Published:
+    date: str | None          # ISO 8601 at its precision
+    precision: str | None
+    basis: str | None
+    reason: str | None
+
+    @property
+    def day(self) -> dt.date | None:
+        """The publication day when known to the day, else None."""
+        return dt.date.fromisoformat(self.date) if self.date and self.precision == "day" else None
+
+
+@dataclass(frozen=True)
+class SourceEntry:
+    file: str
+    sha256: str
+    outlet: str | None
+    url: str | None
+    published: Published
+    language: str
+    notes: str | None
+    manifest_line: int = 0     # where the entry starts in sources.yaml (1-based), for messages
+
+    @property
+    def article_id(self) -> str:
+        return self.file[: -len(".txt")]
+
+    def to_yaml_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "sha256": self.sha256,
+            "outlet": self.outlet,
+            "url": self.url,
+            "published": {
+                "date": self.published.date,
+                "precision": self.published.precision,
+                "basis": self.published.basis,
+                "reason": self.published.reason,
+            },
+            "language": self.language,
+            "notes": self.notes,
+        }
+
+
+def _entry_lines(text: str) -> list[int]:
+    """1-based line of each entry under ``articles:``, from the YAML node tree."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return []
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    for key, value in root.value:
+        if key.value == "articles" and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return []
+
+
+def _check_entry(raw: Any, where: str) -> SourceEntry:
+    def fail(msg: str) -> ManifestError:
+        return ManifestError(f"{where}: {msg}")
+
+    if not isinstance(raw, dict):
+        raise fail("an entry must be a mapping of fields")
+    unknown = sorted(set(raw) - set(ENTRY_FIELDS))
+    missing = [f for f in ENTRY_FIELDS if f not in raw]
+    if unknown:
+        raise fail(f"unknown field(s) {', '.join(map(str, unknown))}; allowed: {', '.join(ENTRY_FIELDS)}")
+    if missing:
+        raise fail(f"missing field(s) {', '.join(missing)}")
+    name = raw["file"]
+    if not isinstance(name, str) or not _FILE_NAME.match(name) or name in (".", ".."):
+        raise fail(f"file {name!r} must be a file name in raw/ of the form NNN_<16 hex digits>.txt (no folders, no '..')")
+    if not isinstance(raw["sha256"], str) or not _SHA256.match(raw["sha256"]):
+        raise fail(f"sha256 of {name} must be 64 lowercase hex digits")
+    for field in ("outlet", "url", "notes"):
+        if raw[field] is not None and not isinstance(raw[field], str):
+            raise fail(f"{field} of {name} must be text or null")
+    if not isinstance(raw["language"], str) or not _LANGUAGE.match(raw["language"]):
+        raise fail(f"language of {name} must be a BCP 47 tag such as 'ar'")
+    pub = raw["published"]
+    if not isinstance(pub, dict):
+        raise fail(f"published of {name} must be a mapping with {', '.join(PUBLISHED_FIELDS)}")
+    unknown = sorted(set(pub) - set(PUBLISHED_FIELDS))
+    missing = [f for f in PUBLISHED_FIELDS if f not in pub]
+    if unknown or missing:
+        raise fail(f"published of {name}: unknown {unknown or 'none'}, missing {missing or 'none'}")
+    date = pub["date"]
+    if isinstance(date, dt.date):  # an unquoted YAML date
+        date = date.isoformat()
+    elif isinstance(date, int) and not isinstance(date, bool):  # an unquoted year
+        date = str(date)
+    if date is None:
+        if pub["precision"] is not None or pub["basis"] is not None:
+            raise fail(f"published of {name}: precision and basis must be null when the date is unknown")
+    else:
+        date = str(date)
+        if pub["precision"] not in PRECISIONS:
+            raise fail(f"published.precision of {name} must be one of {', '.join(PRECISIONS)}")
+        if not _DATE_AT_PRECISION[pub["precision"]].match(date):
+            raise fail(f"published.date {date!r} of {name} does not match precision {pub['precision']}")
+        try:
+            dt.date.fromisoformat(date + "-01" * (2 - date.count("-")))
+        except ValueError:
+            raise fail(f"published.date {date!r} of {name} is not a calendar date") from None
+        if pub["basis"] not in BASES:
+            raise fail(f"published.basis of {name} must be one of {', '.join(BASES)}")
+        if not isinstance(pub["reason"], str) or not pub["reason"].strip():
+            raise fail(f"published.reason of {name}: say in one line why this date")
+    return SourceEntry(
+        file=name,
+        sha256=raw["sha256"],
+        outlet=raw["outlet"],
+        url=raw["url"],
+        published=Published(date, pub["precision"], pub["basis"], pub["reason"]),
+        language=raw["language"],
+        notes=raw["notes"],
+    )
+
+
+def parse_manifest(text: str, path: str = "raw/sources.yaml") -> list[SourceEntry]:
+    """Entries of a manifest's text, checked; raises ManifestError naming the line."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else path
+        raise ManifestError(f"{where}: not valid safe YAML ({getattr(exc, 'problem', None) or exc})") from None
+    if not isinstance(data, dict) or set(data) != {"articles"} or not isinstance(data["articles"], list):
+        raise ManifestError(f"{path}: the manifest must be a mapping with exactly one key, 'articles', holding a list")
+    lines = _entry_lines(text)
+    entries: list[SourceEntry] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(data["articles"]):
+        line = lines[i] if i < len(lines) else 0
+        entry = _check_entry(raw, f"{path}:{line}")
+        if entry.file in seen:
+            raise ManifestError(f"{path}:{line}: {entry.file} is listed twice (first at line {seen[entry.file]})")
+        seen[entry.file] = line
+        entries.append(SourceEntry(**{**entry.__dict__, "manifest_line": line}))
+    return entries
+
+
+def read_manifest(raw_dir: Path) -> list[SourceEntry]:
+    path = raw_dir / MANIFEST_NAME
+    if not path.is_file():
+        raise ManifestError(f"{path}: the manifest is missing; every raw file must be listed in it")
+    return parse_manifest(path.read_text(encoding="utf-8"), str(path))
+
+
+def dump_manifest(entries: list[SourceEntry]) -> str:
+    """The canonical text of a manifest (header comment, entries sorted by file name)."""
+    body = yaml.safe_dump(
+        {"articles": [e.to_yaml_dict() for e in sorted(entries, key=lambda e: e.file)]},
+        allow_unicode=True,
+        sort_keys=False,
+        width=100,
+        default_flow_style=False,
+    )
+    return HEADER + body
+
+
+def write_manifest(raw_dir: Path, entries: list[SourceEntry]) -> None:
+    path = raw_dir / MANIFEST_NAME
+    tmp = path.with_suffix(".yaml.tmp")
+    tmp.write_text(dump_manifest(entries), encoding="utf-8", newline="\n")
+    tmp.replace(path)

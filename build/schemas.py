@@ -1,0 +1,161 @@
+"""The table schemas in ``schemas/`` are the single source of truth; everything else is derived here.
+
+From each Table Schema YAML this module emits:
+
+- ``arrow_schema(table)``: the explicit pyarrow schema the Parquet files are written with;
+- ``pandas_dtypes(table)``: the dtypes of the frames the build assembles and validates;
+- ``pandera_schema(table)``: the pandera checks (types, required, unique, enum, pattern, minimum,
+  maximum, primary key). pandera's own frictionless import is lossy (dates become strings, integers
+  lose their nulls, foreign keys vanish), hence this small converter;
+- ``foreign_keys(table)`` and ``verbatim_column(table)`` for the cross-table and provenance checks.
+
+Table Schema type → pyarrow → pandas:  string → string → "string";  integer → int64 → "Int64";
+number → float64 → "float64";  boolean → bool → "boolean";  date → date32 → datetime64[ns].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA_DIR = ROOT / "schemas"
+DATAPACKAGE = ROOT / "datapackage.yaml"
+
+_ARROW_TYPES = {
+    "string": pa.string(),
+    "integer": pa.int64(),
+    "number": pa.float64(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+}
+_PANDAS_DTYPES = {
+    "string": "string",
+    "integer": "Int64",
+    "number": "float64",
+    "boolean": "boolean",
+    "date": "datetime64[ns]",
+}
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    fields: tuple[str, ...]
+    resource: str
+    reference_fields: tuple[str, ...]
+
+
+@cache
+def datapackage() -> dict[str, Any]:
+    return yaml.safe_load(DATAPACKAGE.read_text(encoding="utf-8"))
+
+
+def table_names() -> tuple[str, ...]:
+    """Tables in the order the data package lists them (referenced tables first)."""
+    return tuple(r["name"] for r in datapackage()["resources"])
+
+
+@cache
+def table_schema(table: str) -> dict[str, Any]:
+    """The Table Schema of ``table`` as a dict, read from ``schemas/<table>.yaml``."""
+    return yaml.safe_load((SCHEMA_DIR / f"{table}.yaml").read_text(encoding="utf-8"))
+
+
+def fields(table: str) -> list[dict[str, Any]]:
+    return table_schema(table)["fields"]
+
+
+def field_names(table: str) -> list[str]:
+    return [f["name"] for f in fields(table)]
+
+
+def primary_key(table: str) -> list[str]:
+    pk = table_schema(table)["primaryKey"]
+    return [pk] if isinstance(pk, str) else list(pk)
+
+
+def foreign_keys(table: str) -> list[ForeignKey]:
+    out = []
+    for fk in table_schema(table).get("foreignKeys", []):
+        ref = fk["reference"]
+        as_tuple = lambda v: (v,) if isinstance(v, str) else tuple(v)  # noqa: E731
+        out.append(ForeignKey(as_tuple(fk["fields"]), ref["resource"], as_tuple(ref["fields"])))
+    return out
+
+
+def verbatim_column(table: str) -> str | None:
+    """The column that must equal ``raw_text[char_start:char_end]`` (the provenance rule), if any."""
+    prov = table_schema(table).get("x-provenance")
+    return next(iter(prov.values())) if prov else None
+
+
+def _required(field: dict[str, Any]) -> bool:
+    return bool(field.get("constraints", {}).get("required", False))
+
+
+def arrow_schema(table: str) -> pa.Schema:
+    """The explicit pyarrow schema for ``table``: types, nullability and each column's description."""
+    return pa.schema(
+        [
+            pa.field(
+                f["name"],
+                _ARROW_TYPES[f["type"]],
+                nullable=not _required(f),
+                metadata={"description": f["description"]},
+            )
+            for f in fields(table)
+        ]
+    )
+
+
+def pandas_dtypes(table: str) -> dict[str, str]:
+    return {f["name"]: _PANDAS_DTYPES[f["type"]] for f in fields(table)}
+
+
+def enum_values(table: str, column: str) -> list[str] | None:
+    for f in fields(table):
+        if f["name"] == column:
+            return f.get("constraints", {}).get("enum")
+    raise KeyError(f"{table}.{column}")
+
+
+def pandera_schema(table: str):
+    """A pandera DataFrameSchema equivalent to the Table Schema of ``table``."""
+    import pandera.pandas as pa_
+
+    columns = {}
+    for f in fields(table):
+        c = f.get("constraints", {})
+        checks = []
+        if "enum" in c:
+            checks.append(pa_.Check.isin(c["enum"]))
+        if "pattern" in c:
+            checks.append(pa_.Check.str_matches(rf"^(?:{c['pattern']})$"))
+        if "minimum" in c:
+            checks.append(pa_.Check.ge(c["minimum"]))
+        if "maximum" in c:
+            checks.append(pa_.Check.le(c["maximum"]))
+        columns[f["name"]] = pa_.Column(
+            _PANDAS_DTYPES[f["type"]],
+            checks=checks,
+            nullable=not c.get("required", False),
+            unique=bool(c.get("unique", False)),
+            description=f["description"],
+        )
+    pk = primary_key(table)
+    for name in pk:  # a primary key is required and, together, unique
+        columns[name].nullable = False
+    return pa_.DataFrameSchema(
+        columns,
+        name=table,
+        strict=True,
+        ordered=True,
+        unique=pk if len(pk) > 1 else None,
+        report_duplicates="all",
+    )

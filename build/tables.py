@@ -1,0 +1,53 @@
+"""Stage 4 — tables: per-article rows → one typed DataFrame per table, sorted by primary key.
+
+Columns and dtypes come from ``schemas/`` (``schemas.pandas_dtypes``); a row field that the schema
+does not declare is not published. Speakers are merged across articles here: one row per
+normalised name, whatever spelling each article used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import pandas as pd
+
+from . import schemas
+from .extract import ArticleRows
+from .extract.speakers import merge_speakers, speaker_id
+
+ROW_TABLES = ("lines", "quotes", "speaker_mentions", "figures", "events")
+
+
+def frame(table: str, rows: Iterable[dict]) -> pd.DataFrame:
+    """A DataFrame of ``rows`` with exactly the schema's columns and dtypes, sorted by primary key."""
+    dtypes = schemas.pandas_dtypes(table)
+    df = pd.DataFrame.from_records(list(rows), columns=list(dtypes))
+    for col, dtype in dtypes.items():
+        if dtype.startswith("datetime64"):
+            df[col] = pd.to_datetime(df[col]).astype(dtype)
+        else:
+            df[col] = df[col].astype(dtype)
+    return df.sort_values(schemas.primary_key(table), kind="mergesort", ignore_index=True)
+
+
+def speaker_rows(article_rows: Iterable[ArticleRows]) -> list[dict]:
+    refs = [ref for rows in article_rows for ref in rows.speakers]
+    return [
+        {"speaker_id": speaker_id(key), "name_key": key, **{k: v for k, v in vars(ref).items()}}
+        for key, ref in merge_speakers(refs).items()
+    ]
+
+
+def build_tables(article_rows: list[ArticleRows]) -> dict[str, pd.DataFrame]:
+    """All tables, keyed by name, in the data package's order."""
+    rows: dict[str, list[dict]] = {"articles": [r.article for r in article_rows], "speakers": speaker_rows(article_rows)}
+    for table in ROW_TABLES:
+        rows[table] = [row for r in article_rows for row in getattr(r, table)]
+    return {table: frame(table, rows[table]) for table in schemas.table_names()}
+
+
+def extract_all(articles, extractor: Callable | None = None) -> list[ArticleRows]:
+    """Run the per-article extractor over every article, in article_id order."""
+    if extractor is None:
+        from .extract import extract_article as extractor
+    return [extractor(a) for a in sorted(articles, key=lambda a: a.article_id)]

@@ -1,0 +1,125 @@
+"""Arabic text normalisation for *matching*, never for the verbatim columns.
+
+Outlets mix Persian letters into Arabic names (العقید واین, with U+06CC), print tatweel and
+diacritics (قلَّ, إلَّا), and use no-break spaces. Matching must see through all of that, while
+every published span stays byte-for-byte what the raw file says. So this module offers:
+
+- ``normalize(s)``: a canonical matching key (``"العقید  واین"`` → ``"العقيد واين"``);
+- ``NormalizedText``: the same key plus a map from each normalised character back to its raw
+  offset, so a pattern found in the normalised text is reported at its exact raw span.
+
+The normalisation is character-by-character (deletions and one-to-one substitutions only),
+which is what makes the offset map exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Harakat, Quranic marks, superscript alef: meaning-preserving for matching purposes.
+_DIACRITICS = {chr(c) for c in range(0x064B, 0x0660)} | {"\u0670"} | {chr(c) for c in range(0x06D6, 0x06EE)}
+# Tatweel and invisible format characters (bidi controls, zero-width joiners, BOM).
+_INVISIBLE = {"\u0640", "\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\ufeff", "\u2060", "\u061c"} | {
+    chr(c) for c in range(0x202A, 0x202F)
+} | {chr(c) for c in range(0x2066, 0x206A)}
+_DELETE = _DIACRITICS | _INVISIBLE
+
+_SUBSTITUTE = {
+    # alef forms → bare alef
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا",
+    # Persian and Urdu letters that outlets type for their Arabic look-alikes
+    "ی": "ي", "ې": "ي", "ۍ": "ي", "ک": "ك", "ڪ": "ك", "ە": "ه", "ۀ": "ه",
+    # final alef maqsura and ya are written interchangeably in Egyptian usage
+    "ى": "ي",
+    # teh marbuta vs heh at word end is an equally common spelling variation
+    "ة": "ه",
+    # Arabic-Indic and Persian digits → Western digits
+    **{chr(0x0660 + i): str(i) for i in range(10)},
+    **{chr(0x06F0 + i): str(i) for i in range(10)},
+    # Arabic punctuation that has a plain equivalent for matching
+    "٫": ".", "٬": ",", "،": ",", "؛": ";", "؟": "?",
+    # quotation marks of every style → one straight double quote
+    "«": '"', "»": '"', "“": '"', "”": '"', "„": '"', "‟": '"',
+}
+_SPACES = {"\u00a0", "\u2007", "\u202f", "\u2009", "\u200a", "\u2002", "\u2003", "\t", "\u3000"}
+
+
+def _map_char(c: str) -> str:
+    """The normalised form of one character: '' (deleted) or exactly one character."""
+    if c in _DELETE:
+        return ""
+    if c in _SPACES:
+        return " "
+    return _SUBSTITUTE.get(c, c)
+
+
+@dataclass(frozen=True)
+class NormalizedText:
+    """A normalised view of ``raw`` that remembers where each character came from.
+
+    >>> nt = NormalizedText.of("قال العقید  واین")
+    >>> nt.text
+    'قال العقيد  واين'
+    >>> nt.raw_span(4, 10)
+    (4, 10)
+    """
+
+    raw: str
+    text: str
+    # offsets[i] is the raw offset of text[i]; offsets[len(text)] == len(raw)
+    offsets: tuple[int, ...]
+
+    @classmethod
+    def of(cls, raw: str) -> "NormalizedText":
+        out: list[str] = []
+        offsets: list[int] = []
+        for i, c in enumerate(raw):
+            m = _map_char(c)
+            if m:
+                out.append(m)
+                offsets.append(i)
+        offsets.append(len(raw))
+        return cls(raw, "".join(out), tuple(offsets))
+
+    def raw_span(self, start: int, end: int) -> tuple[int, int]:
+        """Raw ``[start, end)`` covering normalised ``[start, end)``.
+
+        The end maps to just after the last kept character, so trailing diacritics of the
+        last letter (قلَّ) stay inside the raw span.
+        """
+        if end <= start:
+            pos = self.offsets[start]
+            return pos, pos
+        raw_start = self.offsets[start]
+        raw_end = self.offsets[end - 1] + 1
+        # extend over deleted characters (diacritics, tatweel) that belong to the last letter
+        nxt = self.offsets[end]
+        while raw_end < nxt and self.raw[raw_end] in _DIACRITICS | {"\u0640"}:
+            raw_end += 1
+        return raw_start, raw_end
+
+
+@lru_cache(maxsize=65536)
+def normalize(s: str) -> str:
+    """Matching key: letters unified, marks removed, digits Western, spaces collapsed.
+
+    >>> normalize("العقید  واین")
+    'العقيد واين'
+    >>> normalize("إلَّا ٣٠٠٠")
+    'الا 3000'
+    """
+    return " ".join("".join(_map_char(c) for c in s).split())
+
+
+def to_western_digits(s: str) -> str:
+    """``"٣٧٬٨٠٠"`` → ``"37,800"``; other characters unchanged (same length)."""
+    return "".join(
+        _SUBSTITUTE.get(c, c) if ("\u0660" <= c <= "\u0669" or "\u06f0" <= c <= "\u06f9" or c in "٫٬") else c
+        for c in s
+    )
+
+
+def has_arabic(s: str) -> bool:
+    """True when ``s`` contains at least one Arabic letter."""
+    return any("\u0621" <= c <= "\u064a" or "\u0671" <= c <= "\u06d3" for c in s)

@@ -1,0 +1,178 @@
+"""Stage 5 — validate: refuse to publish any table that breaks its schema, a key, or provenance.
+
+Checks, all collected before failing so one run shows every problem:
+
+1. pandera, lazily, per table (types, required, unique, enum, pattern, bounds, primary key);
+   each failure names its table, column, check, and the row's article and line;
+2. foreign keys between tables (an anti-join per key; null references are allowed);
+3. the provenance rule on every row: ``raw_text[char_start:char_end]`` equals the verbatim column,
+   and ``line`` is the raw line holding ``char_start``;
+4. on the written files: ``frictionless validate`` of the CSVs (types, constraints, foreign keys),
+   and for each Parquet file its schema equals the declared one and its content equals the CSV.
+"""
+
+from __future__ import annotations
+
+import bisect
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from . import schemas
+from .errors import BuildError
+
+MAX_REPORTED = 50
+
+
+class ValidationError(BuildError):
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        shown = problems[:MAX_REPORTED]
+        more = f"\n  … and {len(problems) - MAX_REPORTED} more" if len(problems) > MAX_REPORTED else ""
+        super().__init__(f"{len(problems)} validation problem(s); nothing was published:\n" + "\n".join(f"  - {p}" for p in shown) + more)
+
+
+def _where(df: pd.DataFrame, index) -> str:
+    """'article 000_… line 11' for a row, when the table carries provenance."""
+    try:
+        row = df.loc[index]
+    except (KeyError, TypeError):
+        return f"row {index}"
+    parts = []
+    if "article_id" in df.columns:
+        parts.append(f"article {row['article_id']}")
+    if "line" in df.columns and pd.notna(row["line"]):
+        parts.append(f"line {row['line']}")
+    return ", ".join(parts) or f"row {index}"
+
+
+def check_schema(table: str, df: pd.DataFrame) -> list[str]:
+    import pandera.errors
+
+    try:
+        schemas.pandera_schema(table).validate(df, lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        problems = []
+        for case in exc.failure_cases.itertuples(index=False):
+            where = _where(df, case.index) if case.index is not None and not pd.isna(case.index) else "table"
+            problems.append(f"{table}: {where}: column {case.column}: {case.check} failed for {case.failure_case!r}")
+        return problems
+    return []
+
+
+def check_foreign_keys(frames: dict[str, pd.DataFrame]) -> list[str]:
+    problems = []
+    for table, df in frames.items():
+        for fk in schemas.foreign_keys(table):
+            cols = list(fk.fields)
+            child = df[cols].dropna()
+            parent = frames[fk.resource][list(fk.reference_fields)].drop_duplicates()
+            parent.columns = cols
+            merged = child.merge(parent, how="left", on=cols, indicator=True)
+            missing = merged.index[merged["_merge"] == "left_only"]
+            for i in missing[:MAX_REPORTED]:
+                idx = child.index[i]
+                values = ", ".join(f"{c}={child.loc[idx, c]!r}" for c in cols)
+                problems.append(f"{table}: {_where(df, idx)}: {values} has no match in {fk.resource}")
+    return problems
+
+
+def check_provenance(frames: dict[str, pd.DataFrame], texts: dict[str, str]) -> list[str]:
+    """Every span is in bounds, equals its verbatim column, and starts on its stated line."""
+    line_starts = {aid: [0] + [i + 1 for i, c in enumerate(t) if c == "\n"] for aid, t in texts.items()}
+    problems = []
+    for table, df in frames.items():
+        column = schemas.verbatim_column(table)
+        if column is None:
+            continue
+        for row in df[["article_id", "line", "char_start", "char_end", column]].itertuples(index=False):
+            aid, line, start, end, verbatim = row
+            where = f"{table}: article {aid}, line {line}"
+            text = texts.get(aid)
+            if text is None:
+                problems.append(f"{where}: no raw text for the article")
+            elif not (0 <= start < end <= len(text)):
+                problems.append(f"{where}: span [{start}, {end}) is outside the text (0..{len(text)})")
+            elif text[start:end] != verbatim:
+                problems.append(f"{where}: {column} {verbatim!r} differs from the raw text {text[start:end]!r} at [{start}, {end})")
+            elif bisect.bisect_right(line_starts[aid], start) != line:
+                problems.append(f"{where}: span starts on line {bisect.bisect_right(line_starts[aid], start)}, not {line}")
+    return problems
+
+
+def validate_frames(frames: dict[str, pd.DataFrame], texts: dict[str, str]) -> None:
+    """Raise ValidationError listing every schema, key and provenance problem."""
+    problems: list[str] = []
+    for table, df in frames.items():
+        problems += check_schema(table, df)
+    problems += check_foreign_keys(frames)
+    problems += check_provenance(frames, texts)
+    if problems:
+        raise ValidationError(problems)
+
+
+# --- checks of the written files ------------------------------------------------------------
+
+def read_csv_typed(table: str, path: Path) -> pd.DataFrame:
+    """A published CSV read back with the declared dtypes (empty cell = null, nothing else is)."""
+    dtypes = schemas.pandas_dtypes(table)
+    dates = [c for c, d in dtypes.items() if d.startswith("datetime64")]
+    df = pd.read_csv(
+        path,
+        dtype={c: d for c, d in dtypes.items() if c not in dates},
+        keep_default_na=False,
+        na_values={c: [""] for c in dtypes},
+        encoding="utf-8",
+    )
+    for c in dates:
+        df[c] = pd.to_datetime(df[c], format="%Y-%m-%d").astype(dtypes[c])
+    return df
+
+
+def read_parquet_typed(table: str, path: Path) -> pd.DataFrame:
+    dtypes = schemas.pandas_dtypes(table)
+    df = pq.read_table(path).to_pandas()
+    for c, d in dtypes.items():
+        df[c] = (pd.to_datetime(df[c]) if d.startswith("datetime64") else df[c]).astype(d)
+    return df
+
+
+def check_written(out_dir: Path) -> list[str]:
+    """Parquet schema == declared schema and Parquet content == CSV content, for every table."""
+    problems = []
+    for table in schemas.table_names():
+        pq_path, csv_path = out_dir / "parquet" / f"{table}.parquet", out_dir / "csv" / f"{table}.csv"
+        if not pq_path.is_file() or not csv_path.is_file():
+            problems.append(f"{table}: {pq_path.name} or {csv_path.name} is missing")
+            continue
+        actual = pq.read_schema(pq_path)
+        if not actual.remove_metadata().equals(schemas.arrow_schema(table).remove_metadata()):
+            problems.append(f"{pq_path}: schema {actual.remove_metadata()} differs from the declared one")
+            continue
+        try:
+            pd.testing.assert_frame_equal(read_parquet_typed(table, pq_path), read_csv_typed(table, csv_path))
+        except AssertionError as exc:
+            problems.append(f"{table}: Parquet and CSV contents differ: {str(exc).splitlines()[0:3]}")
+    return problems
+
+
+def frictionless_validate(package_root: Path) -> list[str]:
+    """Validate the CSVs under ``package_root/data/csv`` with frictionless against ``schemas/``."""
+    from frictionless import Package, system
+
+    descriptor = dict(schemas.datapackage())
+    descriptor["resources"] = [
+        {**r, "schema": schemas.table_schema(r["name"])} for r in descriptor["resources"]
+    ]
+    with system.use_context(trusted=False):
+        report = Package(descriptor, basepath=str(package_root)).validate()
+    if report.valid:
+        return []
+    problems = []
+    for task in report.tasks:
+        for err in task.errors[:MAX_REPORTED]:
+            problems.append(f"frictionless: {task.name}: {err.message}")
+    for err in report.errors:
+        problems.append(f"frictionless: {err.message}")
+    return problems

@@ -1,0 +1,126 @@
+"""The build refuses bad raw input with a message naming the file, and data/ survives.
+
+Each case breaks a temporary copy of the repository with a real bad file, runs the build as a user
+would (`python -m coalition_news build`), and checks the message and that data/ is byte-identical.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from coalition_news.ingest import IngestError, check_raw, decode_article
+from coalition_news.manifest import read_manifest
+from conftest import REPO, run_cli, tree_bytes
+
+SEED = "000_6380a1c75a270f68.txt"
+
+
+def _break_and_build(root, breaker):
+    before = tree_bytes(root / "data")
+    breaker(root / "raw")
+    result = run_cli(root, "build")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert tree_bytes(root / "data") == before, "a failed build must leave data/ untouched"
+    assert not list(root.glob("data.tmp-*")), "no staging folder is left behind"
+    return result.stderr
+
+
+def _register_bytes(raw, name, data):
+    """Write a raw file and a matching manifest entry (so only the content is wrong)."""
+    from coalition_news.ingest import sha256_hex
+    from coalition_news.manifest import Published, SourceEntry, write_manifest
+
+    (raw / name).write_bytes(data)
+    entries = read_manifest(raw) + [SourceEntry(name, sha256_hex(data), None, None, Published(None, None, None, None), "ar", None)]
+    write_manifest(raw, entries)
+
+
+def test_a_raw_file_missing_from_the_manifest_is_refused(repo_copy):
+    err = _break_and_build(repo_copy, lambda raw: (raw / "005_aaaaaaaaaaaaaaaa.txt").write_text("قال الوزير", encoding="utf-8"))
+    assert "raw/005_aaaaaaaaaaaaaaaa.txt: not listed in raw/sources.yaml" in err
+
+
+def test_a_manifest_entry_without_its_file_is_refused(repo_copy):
+    err = _break_and_build(repo_copy, lambda raw: (raw / SEED).unlink())
+    assert f"lists {SEED}, which is not in raw/" in err
+    assert "raw/sources.yaml:" in err
+
+
+def test_a_file_changed_after_registration_is_refused(repo_copy):
+    def edit(raw):
+        (raw / SEED).write_bytes((raw / SEED).read_bytes() + "تعديل".encode())
+
+    err = _break_and_build(repo_copy, edit)
+    assert f"raw/{SEED}: SHA-256 is" in err and "raw files are never edited" in err
+
+
+def test_undecodable_utf8_names_file_line_and_byte(repo_copy):
+    data = "سطر أول\nقال \n".encode() + b"\xff\xfe bad"
+    err = _break_and_build(repo_copy, lambda raw: _register_bytes(raw, "005_bbbbbbbbbbbbbbbb.txt", data))
+    assert f"raw/005_bbbbbbbbbbbbbbbb.txt: line 3, byte {len(data) - 6}: not valid UTF-8" in err
+
+
+def test_an_empty_file_is_refused(repo_copy):
+    err = _break_and_build(repo_copy, lambda raw: _register_bytes(raw, "005_cccccccccccccccc.txt", b""))
+    assert "raw/005_cccccccccccccccc.txt: the file is empty (0 bytes)" in err
+
+
+def test_two_files_with_the_same_content_are_refused(repo_copy):
+    def duplicate(raw):
+        shutil.copy(raw / SEED, raw / "005_dddddddddddddddd.txt")
+        entries = read_manifest(raw)
+        seed = next(e for e in entries if e.file == SEED)
+        from dataclasses import replace
+        from coalition_news.manifest import write_manifest
+
+        write_manifest(raw, entries + [replace(seed, file="005_dddddddddddddddd.txt")])
+
+    err = _break_and_build(repo_copy, duplicate)
+    assert f"same content as raw/{SEED} (duplicate article)" in err or "005_dddddddddddddddd.txt: same content" in err
+
+
+def test_a_bad_manifest_stops_the_build_with_its_line(repo_copy):
+    def bad(raw):
+        text = (raw / "sources.yaml").read_text(encoding="utf-8")
+        (raw / "sources.yaml").write_text(text.replace("  language: ar\n", "  language: ar\n  mood: happy\n", 1), encoding="utf-8")
+
+    err = _break_and_build(repo_copy, bad)
+    assert "raw/sources.yaml:" in err and "unknown field(s) mood" in err
+
+
+# --- the pure core, case by case ----------------------------------------------------------
+
+def _entries():
+    return read_manifest(REPO / "raw")
+
+
+def test_check_raw_accepts_the_repository():
+    files = {p.name: p.read_bytes() for p in (REPO / "raw").glob("*.txt")}
+    articles = check_raw(files, _entries())
+    assert [a.article_id for a in articles] == sorted(p.stem for p in (REPO / "raw").glob("*.txt"))
+    assert all(a.text.encode("utf-8") == files[a.article_id + ".txt"] for a in articles)
+
+
+def test_check_raw_reports_every_problem_at_once():
+    files = {p.name: p.read_bytes() for p in (REPO / "raw").glob("*.txt")}
+    files.pop(SEED)
+    files["999_ffffffffffffffff.txt"] = "نص".encode()
+    with pytest.raises(IngestError) as err:
+        check_raw(files, _entries())
+    assert len(err.value.problems) == 2
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"   \n\t\n", "the file is empty (whitespace only)"),
+        ("قال".encode("utf-16"), "looks like UTF-16"),
+        ("قال\x00".encode(), "line 1: contains a NUL character"),
+        (b"abc\n\xc3(", "line 2, byte 4: not valid UTF-8"),
+    ],
+)
+def test_decode_article_refusals(data, message):
+    with pytest.raises(IngestError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        decode_article("raw/x.txt", data)
