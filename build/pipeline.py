@@ -10,10 +10,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from .ingest import read_raw
+from .extract import ArticleRows, extract_article
+from .ingest import Article, read_raw
 from .publish import publish
-from .tables import build_tables, extract_all
+from .tables import build_tables
 from .validate import validate_frames
+
+
+def extract_all(articles: list[Article]) -> list[ArticleRows]:
+    """Run the per-article extractor over every article, in article_id order."""
+    return [extract_article(a) for a in sorted(articles, key=lambda a: a.article_id)]
 
 
 def build(root: Path) -> dict[str, pd.DataFrame]:

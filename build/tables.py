@@ -7,7 +7,7 @@ normalised name, whatever spelling each article used.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import pandas as pd
 
@@ -45,9 +45,3 @@ def build_tables(article_rows: list[ArticleRows]) -> dict[str, pd.DataFrame]:
         rows[table] = [row for r in article_rows for row in getattr(r, table)]
     return {table: frame(table, rows[table]) for table in schemas.table_names()}
 
-
-def extract_all(articles, extractor: Callable | None = None) -> list[ArticleRows]:
-    """Run the per-article extractor over every article, in article_id order."""
-    if extractor is None:
-        from .extract import extract_article as extractor
-    return [extractor(a) for a in sorted(articles, key=lambda a: a.article_id)]
