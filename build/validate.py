@@ -6,7 +6,8 @@ Checks, all collected before failing so one run shows every problem:
    each failure names its table, column, check, and the row's article and line;
 2. foreign keys between tables (an anti-join per key; null references are allowed);
 3. the provenance rule on every row: ``raw_text[char_start:char_end]`` equals the verbatim column,
-   and ``line`` is the raw line holding ``char_start``;
+   and ``line`` is the raw line holding ``char_start``; a publication date printed in an article
+   agrees with the manifest;
 4. on the written files: ``frictionless validate`` of the CSVs (types, constraints, foreign keys),
    and for each Parquet file its schema equals the declared one and its content equals the CSV.
 """
@@ -101,6 +102,21 @@ def check_provenance(frames: dict[str, pd.DataFrame], texts: dict[str, str]) -> 
     return problems
 
 
+def check_publication_dates(frames: dict[str, pd.DataFrame]) -> list[str]:
+    """A date the article prints must fall in the publication period the manifest gives."""
+    art = frames["articles"]
+    both = art.dropna(subset=["published_date_in_text", "published_period"])
+    problems = []
+    for row in both.itertuples(index=False):
+        printed = row.published_date_in_text.date().isoformat()
+        if not printed.startswith(row.published_period):
+            problems.append(
+                f"articles: article {row.article_id}: the text prints the publication date {printed}, "
+                f"but raw/sources.yaml says {row.published_period}; correct the manifest entry"
+            )
+    return problems
+
+
 def validate_frames(frames: dict[str, pd.DataFrame], texts: dict[str, str]) -> None:
     """Raise ValidationError listing every schema, key and provenance problem."""
     problems: list[str] = []
@@ -108,6 +124,7 @@ def validate_frames(frames: dict[str, pd.DataFrame], texts: dict[str, str]) -> N
         problems += check_schema(table, df)
     problems += check_foreign_keys(frames)
     problems += check_provenance(frames, texts)
+    problems += check_publication_dates(frames)
     if problems:
         raise ValidationError(problems)
 

@@ -49,23 +49,38 @@ def _provenance(ln: Line, start: int, end: int) -> dict:
 def _record(obj) -> dict:
     """A dataclass as a dict, minus the line-local span (replaced by file provenance)."""
     d = asdict(obj)
-    for key in ("start", "end", "line", "speaker"):
+    # line-local spans are replaced by file provenance; sub-spans (trigger, location) are
+    # published as text only, which is verbatim within the row's line
+    for key in ("start", "end", "line", "speaker", "trigger_start", "trigger_end", "location_start", "location_end"):
         d.pop(key, None)
     return d
 
 
-def publication_day(article: Article, lines: list[Line]) -> dt.date | None:
-    """The day relative dates resolve against: the manifest's when known to the day, else the text's."""
-    day = article.source.published.day
-    if day is None:
-        stated = find_publication_date(lines)
-        day = stated[0] if stated else None
-    return day
+def publication_window(article: Article, lines: list[Line]) -> tuple[dt.date | None, dt.date | None]:
+    """The earliest and latest day the article can have been published, for resolving relative dates.
+
+    The manifest's day when known; else the day the text prints in its dateline; else the
+    manifest's month or year as a window (a relative date is kept only if both ends agree on it).
+    """
+    pub = article.source.published
+    if pub.day:
+        return pub.day, pub.day
+    stated = find_publication_date(lines)
+    if stated:
+        return stated[0], stated[0]
+    if pub.date and pub.precision == "month":
+        first = dt.date.fromisoformat(pub.date + "-01")
+        last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+        return first, last
+    if pub.date and pub.precision == "year":
+        return dt.date(int(pub.date), 1, 1), dt.date(int(pub.date), 12, 31)
+    return None, None
 
 
 def article_record(article: Article, lines: list[Line]) -> dict:
     pub = article.source.published
     title = next((ln for ln in lines if ln.kind == "title"), None)
+    stated = find_publication_date(lines)
     bylines = [ln.text.strip() for ln in lines if ln.kind == "byline" and ln.repeat_of is None]
     return {
         "article_id": article.article_id,
@@ -77,6 +92,7 @@ def article_record(article: Article, lines: list[Line]) -> dict:
         "published_date_precision": pub.precision,
         "published_date_basis": pub.basis,
         "published_date_reason": pub.reason,
+        "published_date_in_text": stated[0] if stated else None,
         "source_name": article.source.outlet,
         "source_url": article.source.url,
         "language": article.source.language,
@@ -118,15 +134,17 @@ def extract_article(article: Article) -> ArticleRows:
         )
         rows.speakers.append(m.speaker)
 
-    published = publication_day(article, lines)
+    earliest, latest = publication_window(article, lines)
     for ln in lines:
         if not ln.extractable:
             continue
-        dates = find_dates(ln.text, published)
-        for ev in extract_events(ln.text, published):
+        dates = find_dates(ln.text, earliest, latest)
+        for ev in extract_events(ln.text, earliest, latest):
             prov = _provenance(ln, ev.start, ev.end)
             rows.events.append({**_record(ev), **prov, "event_id": row_id(article.article_id, "e", prov["char_start"])})
-        for fig in extract_figures(ln.text, masked=[(d.start, d.end) for d in dates]):
+        # Only explicit dates are masked: a relative period ("السنوات الست الأخيرة") is also a stated duration.
+        explicit_dates = [(d.start, d.end) for d in dates if d.basis == "explicit"]
+        for fig in extract_figures(ln.text, masked=explicit_dates):
             prov = _provenance(ln, fig.start, fig.end)
             inside = next((qid for s, e, qid in quote_spans if s <= prov["char_start"] and prov["char_end"] <= e), None)
             rows.figures.append(

@@ -4,17 +4,17 @@
 ``[date_start, date_end]`` range (both inclusive) with a precision and a basis:
 
 >>> import datetime as dt
->>> [(m.text, str(m.date_start), m.precision) for m in find_dates("عقد في 14 تشرين الثاني/نوفمبر 2019.", None)]
-[('14 تشرين الثاني/نوفمبر 2019', '2019-11-14', 'day')]
->>> m, = find_dates("قررت الولايات المتحدة في الشهر الماضي، تقليص", dt.date(2020, 11, 1))
+>>> [(m.text, str(m.date_start), m.precision) for m in find_dates("اجتمع الوزراء في 3 آذار/مارس 2016.", None)]
+[('3 آذار/مارس 2016', '2016-03-03', 'day')]
+>>> m, = find_dates("وقررت الحكومة في الشهر الماضي، إغلاق المعبر", dt.date(2019, 5, 10))
 >>> (m.text, str(m.date_start), str(m.date_end), m.precision, m.basis)
-('الشهر الماضي', '2020-10-01', '2020-10-31', 'month', 'relative')
+('الشهر الماضي', '2019-04-01', '2019-04-30', 'month', 'relative')
 
 Month names come from CLDR through Babel (every Arabic press tradition: كانون الثاني, يناير, جانفي,
 يوليوز) plus the spelling variants of ``lexicons/month_variants.yaml``; dual forms ("14 تشرين
 الثاني/نوفمبر 2019", "24 مايو/ أيار", "10 يونيو (حزيران)") are one month expression. Hijri months
 and years are converted with hijridate. Relative expressions (يوم أمس, يوم الخميس, الأسبوع الماضي,
-الأيام العشرة الأخيرة, منذ تشرين الثاني الماضي …) resolve against the publication date; without one
+الأيام الخمسة الأخيرة, منذ آذار الماضي …) resolve against the publication date; without one
 they are not returned. The rules for spans, weeks and vague counts are in docs/events.md.
 
 Matching runs on the normalised text (``NormalizedText``) and spans are mapped back to the raw line.
@@ -25,7 +25,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Callable, Iterable, NamedTuple
 
 import babel.dates
@@ -175,19 +175,20 @@ def _build_patterns(G: _Grammar, units: dict) -> list[tuple[str, "regex.Pattern[
     this, few = _alternation(w["this"]), _alternation(w["few"])
     tod = _alternation(w["times_of_day"])
     year_word = r"(?:عام|العام|سنه|السنه)"
-    rel_year = rf"(?:{year_word}\s+(?:{past}|{current}|{nxt})|{this}\s+{year_word})"
+    rel_year = rf"(?:(?:العام|السنه)\s+(?:{past}|{current}|{nxt})|{this}\s+(?:العام|السنه))"
     hmark = _alternation(w["hijri_marks"])
     sing = _alternation(set().union(*(u["singular"] for u in units.values())))
     dual = _alternation(set().union(*(u["dual"] for u in units.values())))
     plural = _alternation(set().union(*(u["plural"] for u in units.values())))
     day_num = r"(?:ال\s*)?(?P<d>\d{1,2})(?!\d)"
     day_words = rf"(?P<dw>{ordinal})\s+من"
-    year_tail = rf"(?:\s*,?\s+(?:من\s+)?(?:{year_word}\s+)?(?P<y>\d{{4}})(?!\d)(?:\s*م{_E})?|\s+(?P<q>{past}|{current}|{nxt}){_E}|\s+من\s+(?P<ry>{rel_year}){_E})?"
+    year_tail = rf"(?:\s*,?\s+(?:من\s+)?(?:{year_word}\s+)?(?P<y>\d{{4}})(?!\d)(?:\s*م{_E})?|\s+(?P<q>{past}|{current}|{nxt}){_E}|\s+(?:من\s+)?(?P<ry>{rel_year}){_E})?"
     c = regex.compile
     return [
         ("numeric", c(rf"(?<![\d/.\-])(?P<core>(?P<a>\d{{1,2}})\s*(?P<sep>[-/.])\s*(?P<b>\d{{1,2}})\s*(?P=sep)\s*(?P<y>\d{{4}})|(?P<y2>\d{{4}})-(?P<b2>\d{{1,2}})-(?P<a2>\d{{1,2}}))(?![\d])"), _numeric),
         ("hijri_day", c(rf"{_B}(?P<core>{day_num}\s+(?P<hm>{hmonth})\s+(?P<hy>\d{{4}})\s*{hmark}{_E})"), _hijri_day),
         ("day_month", c(rf"{_B}(?P<core>(?:يوم\s+)?(?:{day_num}|{day_words})\s+{month_expr}{year_tail}){_E}"), _day_month),
+        ("day_range", c(rf"{_B}(?P<core>(?:(?:بين|من)\s+(?:يومي\s+)?)?(?P<d1>\d{{1,2}})\s*(?:و|الي|حتي|-)\s*(?P<d>\d{{1,2}})\s+{month_expr}{year_tail}){_E}"), _day_range),
         ("day_of_rel_month", c(rf"{_B}(?P<core>(?:{day_num}|{day_words})\s+(?P<rm>الشهر\s+(?:{past}|{current})|{this}\s+الشهر)){_E}"), _day_of_relative_month),
         ("month", c(rf"{_B}(?P<core>(?:شهر\s+)?{month_expr}{year_tail}){_E}"), _month),
         ("hijri_month", c(rf"{_B}(?P<core>(?P<sh>شهر\s+)?(?P<hm>{hmonth})(?:\s+(?P<hy>\d{{4}})\s*{hmark}|\s+(?P<q>{past}|{current}|{nxt}|المبارك|الفضيل))?){_E}"), _hijri_month),
@@ -228,6 +229,8 @@ def _shift_months(d: dt.date, months: int) -> dt.date:
 
 
 def _minus(d: dt.date, unit: str, n: int) -> dt.date:
+    if unit == "hour":  # "خلال الـ24 ساعة الماضية": whole days, rounded up
+        return d - dt.timedelta(days=-(-n // 24))
     if unit == "day":
         return d - dt.timedelta(days=n)
     if unit == "week":
@@ -313,7 +316,7 @@ def _safe_date(y: int, mo: int, d: int) -> dt.date | None:
 # --- handlers: match → resolution (None when it is not a resolvable date) ----------------------
 
 def _numeric(G, m, published) -> _Res | None:
-    """"15-11-2020" (day-month-year, the Arabic order), "2020-11-15" (ISO)."""
+    """"12-04-2019" (day-month-year, the Arabic order), "2019-04-12" (ISO)."""
     if m.group("y2"):
         d = _safe_date(int(m.group("y2")), int(m.group("b2")), int(m.group("a2")))
     else:
@@ -325,7 +328,7 @@ def _numeric(G, m, published) -> _Res | None:
 
 
 def _day_month(G, m, published) -> _Res | None:
-    """"14 تشرين الثاني/نوفمبر 2019", "في التاسع من كانون الأول/ديسمبر", "الـ19 فيفري الماضي"."""
+    """"3 آذار/مارس 2016", "في الخامس من أيار/مايو", "الـ7 فيفري الماضي"."""
     month, day = _month_number(G, m), _day_value(G, m)
     if month is None or day is None:
         return None
@@ -343,6 +346,15 @@ def _day_month(G, m, published) -> _Res | None:
         if d and ((d > published) if q == "next" else (d <= published)):
             return _Res(d, d, "day", "relative")
     return None
+
+
+def _day_range(G, m, published) -> _Res | None:
+    """"بين 10 و15 آذار 2017", "من 3 إلى 7 أيار": from the first day to the second, in that month."""
+    last = _day_month(G, m, published)
+    first_day = int(m.group("d1"))
+    if last is None or not 1 <= first_day < last.date_start.day:
+        return None
+    return _Res(last.date_start.replace(day=first_day), last.date_end, "range", last.basis)
 
 
 def _day_of_relative_month(G, m, published) -> _Res | None:
@@ -490,7 +502,7 @@ def _count_and_unit(G, m) -> tuple[int, str] | None:
 
 
 def _last_n_units(G, m, published) -> _Res | None:
-    """"الأيام العشرة الأخيرة", "العشرة أيام الماضية", "الشهرين الأخيرين", "السنوات الست الأخيرة"."""
+    """"الأيام الخمسة الأخيرة", "الخمسة أيام الماضية", "الشهرين الأخيرين", "السنوات الثلاث الأخيرة"."""
     cu = _count_and_unit(G, m)
     if published is None or cu is None or cu[0] == 0:
         return None
@@ -499,13 +511,13 @@ def _last_n_units(G, m, published) -> _Res | None:
 
 
 def _ago(G, m, published) -> _Res | None:
-    """"قبل خمس سنوات" → that year; "منذ ست سنوات" → the six years up to publication."""
+    """"قبل ثلاث سنوات" → that year; "منذ أربع سنوات" → the four years up to publication."""
     cu = _count_and_unit(G, m)
     if published is None or cu is None:
         return None
     n, unit = cu
     point = _minus(published, unit, n)
-    if m.group("op") == "منذ":
+    if m.group("op") == "منذ" or unit == "hour":  # "قبل ساعتين": that day or the one before
         return _Res(point, published, "range", "relative")
     if unit == "day":
         return _Res(point, point, "day", "relative")
@@ -574,10 +586,53 @@ class _Cand(NamedTuple):
     kind: str
 
 
+# which cheap look-up must succeed before a pattern is worth running on a line
+_GATE_OF = {
+    "numeric": "digit", "hijri_year": "digit", "year_range": "digit", "year": "digit",
+    "hijri_day": "hijri", "hijri_month": "hijri", "day_month": "month", "month": "month", "day_range": "month",
+    "day_of_rel_month": "period", "relative_year_word": "period", "recent_unit": "period",
+    "last_n_units": "unit", "ago": "unit", "yesterday": "yesterday", "today": "today", "weekday": "weekday",
+}
+
+
+@cache
+def _gates() -> dict[str, frozenset[str]]:
+    """For each gate, the words (first words of multi-word names) whose presence opens it."""
+    G = _grammar()
+    w = G.words
+    firsts = lambda words: frozenset(k.split(" ")[0] for k in words)  # noqa: E731
+    return {
+        "hijri": firsts(G.hijri_month_of),
+        "month": firsts(G.month_of),
+        "period": frozenset({"الاسبوع", "الشهر", "العام", "السنه"}),
+        "unit": firsts(_unit_of()) | firsts("ال" + u for u in _unit_of()),
+        "yesterday": firsts(w["yesterday"] | w["last_night"] | w["day_before_yesterday"]),
+        "today": firsts(w["today"]),
+        "weekday": firsts(G.weekday_of),
+    }
+
+
+_LETTERS = regex.compile(r"\p{L}+")
+_DIGIT = regex.compile(r"\d")
+
+
+def _open_gates(nt_text: str) -> set[str]:
+    """Which patterns are worth running: a word test per gate instead of a regex scan per pattern."""
+    words = set(_LETTERS.findall(nt_text))
+    words |= {w[1:] for w in words if w[0] in "وفبلك"} | {w[2:] for w in words if w[:2] in ("وب", "ول", "فب", "وف", "لل")}
+    opened = {name for name, keys in _gates().items() if not words.isdisjoint(keys)}
+    if _DIGIT.search(nt_text):
+        opened.add("digit")
+    return opened
+
+
 def _candidates(nt_text: str, published: dt.date | None) -> list[_Cand]:
     G = _grammar()
+    open_gates = _open_gates(nt_text)
     out: list[_Cand] = []
     for kind, pattern, handler in G.patterns:
+        if _GATE_OF[kind] not in open_gates:
+            continue
         for m in pattern.finditer(nt_text, overlapped=False):
             res = handler(G, m, published)
             if res is not None:
@@ -586,7 +641,7 @@ def _candidates(nt_text: str, published: dt.date | None) -> list[_Cand]:
 
 
 def _select(cands: list[_Cand]) -> list[_Cand]:
-    """Non-overlapping candidates, longest first (so "تشرين الثاني/نوفمبر 2019" beats "2019")."""
+    """Non-overlapping candidates, longest first (so "آذار/مارس 2016" beats "2016")."""
     chosen: list[_Cand] = []
     for c in sorted(cands, key=lambda c: (-(c.end - c.start), c.start)):
         if all(c.end <= o.start or c.start >= o.end for o in chosen):
@@ -618,7 +673,7 @@ def _part_of_period(res: _Res, part: str) -> _Res:
     return _Res(a, b, "range", res.basis)
 
 
-def _with_prefix(text: str, c: _Cand, published: dt.date | None) -> _Cand:
+def _with_prefix(text: str, c: _Cand, published: dt.date | None) -> _Cand | None:
     """Extend a mention over a preceding modifier: "مطلع", "أواخر", "في وقت سابق من", then "منذ"."""
     P = _prefix_patterns()
     if c.res.precision in ("month", "year"):
@@ -630,7 +685,7 @@ def _with_prefix(text: str, c: _Cand, published: dt.date | None) -> _Cand:
         c = _Cand(c.start - (len(m.string) - m.start("p")), c.end, c.res, c.kind)
     if c.kind != "ago" and (m := P["since"].search(text[max(0, c.start - 12): c.start])):
         if published is None:
-            return c
+            return None  # "منذ 2011" runs to publication: without it there is no range to give
         end = max(published, c.res.date_start)
         c = _Cand(c.start - (len(m.string) - m.start("p")), c.end, _Res(c.res.date_start, end, "range", "relative"), c.kind)
     return c
@@ -641,7 +696,7 @@ _DAY_KINDS = ("yesterday", "today", "weekday")
 
 
 def _merge_day_with_date(text: str, cands: list[_Cand]) -> list[_Cand]:
-    """"يوم أمس السبت (31 تشرين الأول 2020)", "اليوم الأحد 19 مارس 2017": one mention, dated by the
+    """"يوم أمس الجمعة (3 أيار 2019)", "اليوم الاثنين 7 يناير 2019": one mention, dated by the
     stated date (which is the more precise statement of the same day)."""
     out: list[_Cand] = []
     for c in cands:
@@ -663,29 +718,56 @@ def _merge_day_with_date(text: str, cands: list[_Cand]) -> list[_Cand]:
     return out
 
 
+@lru_cache(maxsize=4096)
+def normalized_view(text: str) -> NormalizedText:
+    """``NormalizedText.of`` once per line, shared by dates, places and events."""
+    return NormalizedText.of(text)
+
+
 # --- public API --------------------------------------------------------------------------------
 
-def find_dates(text: str, published: dt.date | None) -> list[DateMention]:
+def find_dates(text: str, published: dt.date | None, published_latest: dt.date | None = None) -> list[DateMention]:
     """Every date expression of ``text`` (one line), resolved; relative ones need ``published``.
 
+    When only a period of publication is known (June 2020), pass its first and last days as
+    ``published`` and ``published_latest``: a relative expression is kept only when it resolves the
+    same way on both days — and so on every day between, since resolution only steps forward with
+    the publication date ("شهر رمضان الماضي" is kept, "يوم الخميس" is not).
+
     >>> import datetime as dt
-    >>> [(m.text, str(m.date_start), m.basis) for m in find_dates("وقال يوم أمس السبت (31 تشرين الأول 2020)", dt.date(2020, 11, 1))]
-    [('يوم أمس السبت (31 تشرين الأول 2020)', '2020-10-31', 'explicit')]
+    >>> [(m.text, str(m.date_start), m.basis) for m in find_dates("وأعلن يوم أمس الجمعة (3 أيار 2019)", dt.date(2019, 5, 4))]
+    [('يوم أمس الجمعة (3 أيار 2019)', '2019-05-03', 'explicit')]
+    >>> [m.text for m in find_dates("خلال شهر رمضان الماضي ويوم الخميس", dt.date(2020, 6, 1), dt.date(2020, 6, 30))]
+    ['شهر رمضان الماضي']
     """
-    nt = NormalizedText.of(text)
+    early = _find_dates_cached(text, published)
+    if published is None or published_latest is None or published_latest == published:
+        return list(early)
+    late = {_resolution(m) for m in _find_dates_cached(text, published_latest)}
+    return [m for m in early if _resolution(m) in late]
+
+
+def _resolution(m: DateMention) -> tuple:
+    return m.start, m.end, m.date_start, m.date_end, m.precision
+
+
+@lru_cache(maxsize=4096)
+def _find_dates_cached(text: str, published: dt.date | None) -> tuple[DateMention, ...]:
+    """One parse per (line, publication date): the orchestrator and the event extractor share it."""
+    nt = normalized_view(text)
     cands = _merge_day_with_date(nt.text, _select(_candidates(nt.text, published)))
     out: list[DateMention] = []
     for c in cands:
         c = _with_prefix(nt.text, c, published)
-        if published is None and c.res.basis == "relative":
+        if c is None or (published is None and c.res.basis == "relative"):
             continue
         start, end = nt.raw_span(c.start, c.end)
         out.append(DateMention(start, end, text[start:end], c.res.date_start, c.res.date_end, c.res.precision, c.res.basis))
-    return out
+    return tuple(out)
 
 
 def find_publication_date(lines) -> tuple[dt.date, str] | None:
-    """The publication date stated in an article's dateline ("15-11-2020, 07:16", "21 مارس 2021").
+    """The publication date stated in an article's dateline ("12-04-2019, 10:30", "3 يناير 2018").
 
     Only lines classified as ``dateline`` count: a caption's date in the head of an article is the
     date of its photo, not of the article.

@@ -14,8 +14,11 @@ which is what makes the offset map exact.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+
+import regex
 
 # Harakat, Quranic marks, superscript alef: meaning-preserving for matching purposes.
 _DIACRITICS = {chr(c) for c in range(0x064B, 0x0660)} | {"\u0670"} | {chr(c) for c in range(0x06D6, 0x06EE)}
@@ -24,6 +27,7 @@ _INVISIBLE = {"\u0640", "\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\ufef
     chr(c) for c in range(0x202A, 0x202F)
 } | {chr(c) for c in range(0x2066, 0x206A)}
 _DELETE = _DIACRITICS | _INVISIBLE
+_MARKS = _DIACRITICS | {"\u0640"}  # belong to the letter before them
 
 _SUBSTITUTE = {
     # alef forms → bare alef
@@ -45,13 +49,10 @@ _SUBSTITUTE = {
 _SPACES = {"\u00a0", "\u2007", "\u202f", "\u2009", "\u200a", "\u2002", "\u2003", "\t", "\u3000"}
 
 
-def _map_char(c: str) -> str:
-    """The normalised form of one character: '' (deleted) or exactly one character."""
-    if c in _DELETE:
-        return ""
-    if c in _SPACES:
-        return " "
-    return _SUBSTITUTE.get(c, c)
+# One translation table does the whole character mapping in C (str.translate): deleted
+# characters map to None, everything else to exactly one character.
+_TABLE = {ord(c): None for c in _DELETE} | {ord(c): " " for c in _SPACES} | {ord(k): v for k, v in _SUBSTITUTE.items()}
+_DELETED = regex.compile("[" + "".join(regex.escape(c) for c in sorted(_DELETE)) + "]")
 
 
 @dataclass(frozen=True)
@@ -68,19 +69,17 @@ class NormalizedText:
     raw: str
     text: str
     # offsets[i] is the raw offset of text[i]; offsets[len(text)] == len(raw)
-    offsets: tuple[int, ...]
+    offsets: Sequence[int]
 
     @classmethod
     def of(cls, raw: str) -> "NormalizedText":
-        out: list[str] = []
-        offsets: list[int] = []
-        for i, c in enumerate(raw):
-            m = _map_char(c)
-            if m:
-                out.append(m)
-                offsets.append(i)
+        text = raw.translate(_TABLE)
+        if len(text) == len(raw):  # nothing deleted: offsets are the identity
+            return cls(raw, text, range(len(raw) + 1))
+        deleted = {m.start() for m in _DELETED.finditer(raw)}
+        offsets = [i for i in range(len(raw)) if i not in deleted]
         offsets.append(len(raw))
-        return cls(raw, "".join(out), tuple(offsets))
+        return cls(raw, text, tuple(offsets))
 
     def raw_span(self, start: int, end: int) -> tuple[int, int]:
         """Raw ``[start, end)`` covering normalised ``[start, end)``.
@@ -95,7 +94,7 @@ class NormalizedText:
         raw_end = self.offsets[end - 1] + 1
         # extend over deleted characters (diacritics, tatweel) that belong to the last letter
         nxt = self.offsets[end]
-        while raw_end < nxt and self.raw[raw_end] in _DIACRITICS | {"\u0640"}:
+        while raw_end < nxt and self.raw[raw_end] in _MARKS:
             raw_end += 1
         return raw_start, raw_end
 
@@ -109,7 +108,7 @@ def normalize(s: str) -> str:
     >>> normalize("إلَّا ٣٠٠٠")
     'الا 3000'
     """
-    return " ".join("".join(_map_char(c) for c in s).split())
+    return " ".join(s.translate(_TABLE).split())
 
 
 def to_western_digits(s: str) -> str:

@@ -1,0 +1,487 @@
+"""Events: one row per dated happening of a line — a date mention, the trigger word that says what
+happened around it, where, who, and how many were killed or wounded.
+
+>>> import datetime as dt
+>>> e, = extract_events("ففي 3 أيار، قُتل أربعة مدنيين في قرية جنوب محافظة ديالى على يد مسلحين.", dt.date(2019, 5, 10))
+>>> (e.date_text, str(e.date_start), e.event_type, e.location, e.iso_3166_2, e.fatalities_low, e.actor1)
+('3 أيار', '2019-05-03', 'killing', 'قرية جنوب محافظة ديالى', 'IQ-DI', 4, 'مسلحين')
+
+How a date finds its trigger (rules in docs/events.md):
+
+1. the date's clause — the text between clause punctuation (، , ; : . quotes), where a comma right
+   next to the date does not end it ("قررت الحكومة في الشهر الماضي، إغلاق …") — and no further than the next or
+   previous date mention;
+2. if the clause has no trigger stronger than a statement verb, the sentence to the date's left too,
+   but not across a complementizer (أن, إن, أنه) or a quotation mark: there the date belongs to the
+   reported content, not to the reporting verb;
+3. a happening beats a bare statement (tier 1); among happenings the trigger nearest the date wins,
+   then the higher tier (violence 3 over other happenings 2).
+
+A date with no trigger in reach is not an event (it is still a date mention of the line).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_left
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from typing import NamedTuple
+
+import regex
+
+from ..lexicon import load_lexicon
+from ..text.dates import DateMention, find_dates, normalized_view
+from ..text.normalise import NormalizedText, normalize
+from ..text.places import Place, find_places
+
+
+@dataclass(frozen=True)
+class Event:
+    """One dated happening. Spans are line-local; ``date_text == line_text[start:end]``."""
+
+    start: int
+    end: int
+    date_text: str
+    date_start: dt.date
+    date_end: dt.date
+    date_precision: str  # day | week | month | year | range
+    date_basis: str  # explicit | relative
+    event_type: str  # a key of lexicons/event_types.yaml
+    trigger: str  # the trigger word as written
+    trigger_start: int
+    trigger_end: int
+    acled_event_type: str | None
+    acled_sub_event_type: str | None
+    actor1: str | None  # who acted, as written
+    actor2: str | None  # against whom, as written
+    fatalities_low: int | None
+    fatalities_high: int | None
+    injuries_low: int | None
+    injuries_high: int | None
+    location: str | None  # the place phrase as written
+    location_start: int | None
+    location_end: int | None
+    country: str | None  # ISO 3166-1 alpha-2
+    admin1: str | None  # governorate (Arabic)
+    iso_3166_2: str | None
+    geonames_id: int | None
+    latitude: float | None
+    longitude: float | None
+    geo_precision: str | None  # city | governorate | country | unknown; None without a location
+
+
+# --- the taxonomy ------------------------------------------------------------------------------
+
+class _Trigger(NamedTuple):
+    type: str
+    words: tuple[str, ...]  # normalised; a trailing * marks a prefix
+
+
+class _Taxonomy(NamedTuple):
+    types: dict[str, dict]
+    order: dict[str, int]
+    singles: list[_Trigger]  # longest phrase first
+    compounds: list[tuple[str, tuple[str, ...], tuple[str, ...]]]
+    window: int
+    complementizers: frozenset[str]
+    reach: int  # how many words left of its clause a date may look for its trigger
+
+
+@cache
+def taxonomy() -> _Taxonomy:
+    lex = load_lexicon("event_types")
+    types = lex["types"]
+    singles = [
+        _Trigger(name, tuple(normalize(w) for w in phrase.split()))
+        for name, spec in types.items() for phrase in spec.get("triggers", [])
+    ]
+    singles.sort(key=lambda t: -len(t.words))
+    compounds = [
+        (name, tuple(normalize(w) for w in heads), tuple(normalize(w) for w in cues))
+        for name, spec in types.items() for heads, cues in spec.get("compounds", [])
+    ]
+    return _Taxonomy(types, {n: i for i, n in enumerate(types)}, singles, compounds, int(lex["compound_window"]),
+                     frozenset(normalize(w) for w in lex["complementizers"]), int(lex["reach_words"]))
+
+
+EVENT_TYPES = tuple(load_lexicon("event_types")["types"])
+
+
+# --- words -------------------------------------------------------------------------------------
+
+class _Word(NamedTuple):
+    forms: tuple[str, ...]  # the word, then without proclitics, then without the article
+    start: int  # normalised offsets of the whole word
+    end: int
+    cut: int  # length of its proclitic (و, ف, ب, ل, ك), left out of a trigger's span
+
+
+_WORD = regex.compile(r"\p{L}+")  # letters only: "قتل12" is the word قتل
+_PROCLITICS = ("وب", "ول", "فب", "فل", "و", "ف", "ب", "ل", "ك")
+
+
+@lru_cache(maxsize=65536)
+def _forms(word: str) -> tuple[tuple[str, ...], int]:
+    """"والضربات" → (("والضربات", "الضربات", "ضربات"), 1): the forms to match, and the proclitic length."""
+    out, cut = [word], 0
+    for c in _PROCLITICS:
+        if word.startswith(c) and len(word) - len(c) >= 2:
+            out.append(word[len(c):])
+            cut = len(c)
+            break
+    for f in list(out):
+        if (f.startswith("ال") or f.startswith("لل")) and len(f) > 3:
+            out.append(f[2:])
+    return tuple(dict.fromkeys(out)), cut
+
+
+def _word(m) -> _Word:
+    forms, cut = _forms(m.group())
+    return _Word(forms, m.start(), m.end(), cut)
+
+
+@cache
+def _pattern_index() -> tuple[frozenset[str], frozenset[str], tuple[int, ...]]:
+    """Every trigger pattern of the taxonomy: exact words, prefixes (without *), prefix lengths."""
+    tax = taxonomy()
+    patterns = {p for t in tax.singles for p in t.words} | {p for _, hs, cs in tax.compounds for p in hs + cs}
+    exact = frozenset(p for p in patterns if not p.endswith("*"))
+    prefixes = frozenset(p[:-1] for p in patterns if p.endswith("*"))
+    return exact, prefixes, tuple(sorted({len(p) for p in prefixes}))
+
+
+@lru_cache(maxsize=65536)
+def _patterns_of(word: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The trigger patterns a word matches (as the whole word, and after its proclitic is cut)."""
+    exact, prefixes, lengths = _pattern_index()
+    forms, cut = _forms(word)
+
+    def matched(fs) -> frozenset[str]:
+        return frozenset({f for f in fs if f in exact} | {f[:n] + "*" for f in fs for n in lengths if f[:n] in prefixes})
+
+    own = [word] + ([word[2:]] if word.startswith(("ال", "لل")) and len(word) > 3 else [])
+    whole = matched(own)
+    return whole, matched(forms) - whole
+
+
+@cache
+def _singles_by_first() -> dict[str, tuple[_Trigger, ...]]:
+    out: dict[str, list[_Trigger]] = {}
+    for t in taxonomy().singles:
+        out.setdefault(t.words[0], []).append(t)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _singles_starting(patterns: frozenset[str]) -> list[_Trigger]:
+    index = _singles_by_first()
+    found = [t for p in patterns for t in index.get(p, ())]
+    return sorted(found, key=lambda t: (-len(t.words), taxonomy().order[t.type]))
+
+
+class _Hit(NamedTuple):
+    type: str
+    start: int  # normalised offsets of the trigger
+    end: int
+
+
+def _find_triggers(words: list[_Word]) -> list[_Hit]:
+    """Every single and compound trigger among the words of a line.
+
+    A trigger's span leaves out a proclitic (وأعلن → أعلن) only when the word matched without it,
+    so that بيان and كشفت keep their first letter."""
+    tax = taxonomy()
+    matched = [_patterns_of(w.forms[0]) for w in words]
+    any_of = [m[0] | m[1] for m in matched]
+    start_of = lambda i: words[i].start + (words[i].cut if matched[i][1] and not matched[i][0] else 0)  # noqa: E731
+    hits: list[_Hit] = []
+    taken: set[int] = set()
+    for i in range(len(words)):
+        if not any_of[i]:
+            continue
+        for t in _singles_starting(any_of[i]):  # longest phrase first: "قصف جوي" before "قصف"
+            n = len(t.words)
+            if i + n <= len(words) and not (set(range(i, i + n)) & taken) and all(
+                t.words[k] in any_of[i + k] for k in range(n)
+            ):
+                hits.append(_Hit(t.type, start_of(i), words[i + n - 1].end))
+                taken.update(range(i, i + n))
+                break
+    for name, heads, cues in tax.compounds:
+        for i in range(len(words)):
+            if any_of[i] and not any_of[i].isdisjoint(heads):
+                lo, hi = max(0, i - tax.window), min(len(words), i + tax.window + 1)
+                if any(j != i and not any_of[j].isdisjoint(cues) for j in range(lo, hi)):
+                    hits.append(_Hit(name, start_of(i), words[i].end))
+    return hits
+
+
+# --- windows -----------------------------------------------------------------------------------
+
+_CLAUSE_END = '،,;؛:.!?؟"«»“”'
+_SENTENCE_END = ".!?؟"
+_QUOTES = '"«»“”'
+
+
+_QUOTED_NAME = regex.compile(r'["«“][^"«»“”،,.:;]{1,40}["»”]')
+
+
+def _quoted_names(text: str) -> list[tuple[int, int]]:
+    """Short quotations of at most four words ("العزم الصلب", "داعش"): names, not clause ends."""
+    return [m.span() for m in _QUOTED_NAME.finditer(text) if len(m.group().split()) <= 4]
+
+
+def _clause(text: str, start: int, end: int, lo: int, hi: int) -> tuple[int, int]:
+    """The clause around ``text[start:end]`` within ``[lo, hi)``; punctuation touching the date is
+    skipped, and so are the quotation marks of a quoted name."""
+    names = _quoted_names(text)
+    inside_name = lambda i: any(a <= i < b for a, b in names)  # noqa: E731
+    a = start
+    while a > lo and text[a - 1] == " ":
+        a -= 1
+    if a > lo and text[a - 1] in "،,":
+        a -= 1
+    while a > lo and (text[a - 1] not in _CLAUSE_END or (text[a - 1] in _QUOTES and inside_name(a - 1))):
+        a -= 1
+    b = end
+    while b < hi and text[b] in " )":
+        b += 1
+    if b < hi and text[b] in "،,":
+        b += 1
+    while b < hi and (text[b] not in _CLAUSE_END or (text[b] in _QUOTES and inside_name(b))):
+        b += 1
+    return a, b
+
+
+def _sentence_left(text: str, start: int, lo: int) -> int:
+    a = start
+    while a > lo and text[a - 1] not in _SENTENCE_END:
+        a -= 1
+    return a
+
+
+def _sentence_right(text: str, end: int, hi: int) -> int:
+    b = end
+    while b < hi and text[b] not in _SENTENCE_END:
+        b += 1
+    return b
+
+
+def _words_between(words: list[_Word], a: int, b: int) -> int:
+    return sum(1 for w in words if a <= w.start and w.end <= b)
+
+
+def _crosses_report(text: str, words: list[_Word], a: int, b: int) -> bool:
+    """Whether ``text[a:b]`` holds a complementizer (أن, إنه) or opens or closes a quotation."""
+    if sum(text[a:b].count(q) for q in _QUOTES) % 2:  # an opened quotation, not a quoted name
+        return True
+    comp = taxonomy().complementizers
+    return any(a <= w.start and w.end <= b and (w.forms[0] in comp or (len(w.forms) > 1 and w.forms[1] in comp)) for w in words)
+
+
+def _pick(hits: list[_Hit], d_start: int, d_end: int) -> _Hit | None:
+    """A happening over a bare statement, then the trigger nearest the date, then the higher tier,
+    then the type listed first."""
+    if not hits:
+        return None
+    tax = taxonomy()
+
+    def distance(h: _Hit) -> int:
+        return d_start - h.end if h.end <= d_start else h.start - d_end if h.start >= d_end else 0
+
+    tier = lambda h: tax.types[h.type]["tier"]  # noqa: E731
+    return min(hits, key=lambda h: (tier(h) == 1, distance(h), -tier(h), tax.order[h.type]))
+
+
+# --- casualties and actors ---------------------------------------------------------------------
+
+@cache
+def _number_words() -> dict[str, int]:
+    lex = load_lexicon("date_words")
+    out = {normalize(w): int(n) for n, ws in lex["cardinals"].items() for w in ws}
+    out[normalize("أحد")] = 1
+    out[normalize("إحدى")] = 1
+    return out
+
+
+def _parse_count(s: str) -> int | None:
+    """"19" → 19, "ثلاثة" → 3, "أحد" → 1; the shared number parser when it is there."""
+    s = s.replace(",", "")
+    if s.isdigit():
+        return int(s)
+    try:  # optional: the full Arabic number parser built alongside this module
+        from ..text.numbers import parse_number_words  # type: ignore
+    except ImportError:
+        parse_number_words = None
+    if parse_number_words is not None:
+        try:
+            v = parse_number_words(s)
+            if isinstance(v, (int, float)) and v == int(v):
+                return int(v)
+        except Exception:  # noqa: BLE001 - any failure of the optional parser falls back to ours
+            pass
+    return _number_words().get(s)
+
+
+@cache
+def _casualty_patterns():
+    nums = sorted(_number_words(), key=len, reverse=True)
+    num = r"(?P<n>\d[\d,]*|" + "|".join(regex.escape(n) for n in nums) + r")"
+    killed_verbs = r"(?:مقتل|قتل|قتلت|قتلوا|يقتل|مصرع|اعدام|اعدم)"
+    hurt_verbs = r"(?:اصابه|اصيب|اصابة|جرح|جرحت)"
+    b = r"(?<![\p{L}])[وفب]?"
+    return (
+        regex.compile(rf"{b}{killed_verbs}(?:\s+|(?=\d))(?:نحو\s+|حوالي\s+|اكثر\s+من\s+)?{num}(?![\p{{L}}\d])"),
+        regex.compile(rf"{num}\s+(?:قتيل|قتيلا|قتلي)(?![\p{{L}}])"),
+        regex.compile(rf"{b}{hurt_verbs}\s+(?:نحو\s+|حوالي\s+|اكثر\s+من\s+)?{num}(?![\p{{L}}\d])"),
+        regex.compile(rf"{num}\s+(?:جريح|جريحا|جرحي|مصابا|مصابين)(?![\p{{L}}])"),
+    )
+
+
+def _casualties(window: str) -> tuple[int | None, int | None]:
+    """(killed, injured) stated in a window: "مقتل أربعة … وإصابة ثلاثة" → (4, 3)."""
+    k1, k2, h1, h2 = _casualty_patterns()
+
+    def first(*patterns) -> int | None:
+        found = [m for p in patterns for m in p.finditer(window)]
+        for m in sorted(found, key=lambda m: m.start()):
+            v = _parse_count(m.group("n"))
+            if v is not None:
+                return v
+        return None
+
+    return first(k1, k2), first(h1, h2)
+
+
+@cache
+def _actor_patterns():
+    lex = load_lexicon("actors")
+    names = sorted({normalize(n) for n in lex["names"]}, key=len, reverse=True)
+    heads = sorted({normalize(n) for n in lex["heads"]}, key=len, reverse=True)
+    alt = lambda ws: "|".join(r"\s+".join(regex.escape(p) for p in w.split()) for w in ws)  # noqa: E731
+    b = r"(?<![\p{L}])(?:[وفب]|ل(?!ل))?"  # not "لل": "للحكومة" has lost the article's alef
+    stop = rf"(?!(?:{alt(normalize(w) for w in lex['stop'])})(?![\p{{L}}]))"
+    # the rest of a definite noun phrase: ال-words, or an idafa word before one ("مكافحة الإرهاب")
+    rest = rf"(?:\s+{stop}(?:ال\p{{L}}+|(?![بلو])\p{{L}}+(?=\s+{stop}ال\p{{L}}{{2,}})))"
+    actor = regex.compile(rf"{b}(?P<a>(?:{alt(heads)}){rest}{{1,3}}|(?:{alt(names)}){rest}{{0,2}})(?![\p{{L}}])")
+    by_hand = regex.compile(rf"علي\s+يد\s+(?P<a>\p{{L}}+{rest}{{0,3}})")
+    against = regex.compile(r"(?:ضد|استهدف\p{L}*|علي)\s+(?:\p{L}+\s*)?[\"«]?$")
+    return actor, by_hand, against
+
+
+def _actors(text: str, a: int, b: int, anchor: tuple[int, int]) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+    """Normalised spans of actor1 (who acted) and actor2 (the target) in ``text[a:b]``.
+
+    actor1: "على يد X"; else the actor right after the trigger (VSO: "نفذت طائرات التحالف"); else
+    the first actor of the window before the trigger (SVO: "القوات العراقية تنفذ"). actor2: the first
+    actor after ضد, استهدف or على that follows the trigger.
+    """
+    actor, by_hand, against = _actor_patterns()
+    found = [(a + m.start("a"), a + m.end("a")) for m in actor.finditer(text[a:b])]
+    is_target = lambda sp: bool(against.search(text[max(a, sp[0] - 25): sp[0]]))  # noqa: E731
+    m = by_hand.search(text[a:b])
+    first: tuple[int, int] | None = (a + m.start("a"), a + m.end("a")) if m else None
+    if first is None:
+        after = [sp for sp in found if sp[0] >= anchor[1] and len(text[anchor[1]:sp[0]].split()) <= 3 and not is_target(sp)]
+        before = [sp for sp in found if sp[1] <= anchor[0] and not is_target(sp)]
+        first = after[0] if after else before[0] if before else None
+    target = next((sp for sp in found if sp[0] >= anchor[1] and is_target(sp) and sp != first), None)
+    return first, target
+
+
+# --- public API --------------------------------------------------------------------------------
+
+def extract_events(text: str, published: dt.date | None, published_latest: dt.date | None = None) -> list[Event]:
+    """The events of one line: each resolvable date mention with a trigger in reach.
+
+    ``published_latest``: the last possible publication day when only a period is known (see
+    ``find_dates``)."""
+    mentions = find_dates(text, published, published_latest)
+    if not mentions:
+        return []
+    nt = normalized_view(text)
+    norm = nt.text
+    words = [_word(m) for m in _WORD.finditer(norm)]
+    hits = _find_triggers(words)
+    places: list[Place] | None = None  # found once, and only for a line that has an event
+    spans = [(bisect_left(nt.offsets, m.start), bisect_left(nt.offsets, m.end)) for m in mentions]
+    events: list[Event] = []
+    for k, (mention, (ds, de)) in enumerate(zip(mentions, spans)):
+        lo = spans[k - 1][1] if k else 0
+        hi = spans[k + 1][0] if k + 1 < len(spans) else len(norm)
+        ca, cb = _clause(norm, ds, de, lo, hi)
+        in_clause = [h for h in hits if ca <= h.start and h.end <= cb and not (h.start < de and h.end > ds)]
+        best = _pick(in_clause, ds, de)
+        if best is None or taxonomy().types[best.type]["tier"] < 2:
+            sa = _sentence_left(norm, ds, lo)
+            left = [h for h in hits if sa <= h.start and h.end <= ca and _words_between(words, h.end, ds) <= taxonomy().reach
+                    and not _crosses_report(norm, words, h.end, ds)]
+            best = _pick(in_clause + left, ds, de)
+        if best is None:
+            continue
+        window = (min(ca, best.start), max(cb, best.end))
+        anchor = min((h for h in hits if h.type == best.type and window[0] <= h.start and h.end <= window[1]),
+                     key=lambda h: h.start)
+        if places is None:
+            places = find_places(text)
+        events.append(_event(text, nt, mention, best, anchor, window, _sentence_right(norm, cb, hi), places))
+    return events
+
+
+def _event(text: str, nt: NormalizedText, m: DateMention, hit: _Hit, anchor: _Hit, window: tuple[int, int],
+           right_end: int, places: list[Place]) -> Event:
+    tax = taxonomy()
+    spec = tax.types[hit.type]
+    a, b = window
+    t_start, t_end = nt.raw_span(hit.start, hit.end)
+    raw_a, raw_b = nt.raw_span(a, b) if b > a else (0, 0)
+    raw_b = _before_subordinate_clause(text, max(m.end, t_end), raw_b)
+    place = _nearest_place(places, raw_a, raw_b, (t_start + m.start) // 2)
+    killed, hurt = _casualties(nt.text[a:right_end])
+    actor1, actor2 = _actors(nt.text, a, right_end, (anchor.start, anchor.end))
+    as_text = lambda span: text[slice(*nt.raw_span(*span))] if span else None  # noqa: E731
+    return Event(
+        start=m.start, end=m.end, date_text=m.text, date_start=m.date_start, date_end=m.date_end,
+        date_precision=m.precision, date_basis=m.basis, event_type=hit.type,
+        trigger=text[t_start:t_end], trigger_start=t_start, trigger_end=t_end,
+        acled_event_type=spec.get("acled_event_type"), acled_sub_event_type=spec.get("acled_sub_event_type"),
+        actor1=as_text(actor1), actor2=as_text(actor2),
+        fatalities_low=killed, fatalities_high=killed, injuries_low=hurt, injuries_high=hurt,
+        location=place.text if place else None,
+        location_start=place.start if place else None, location_end=place.end if place else None,
+        country=place.country if place else None, admin1=place.admin1 if place else None,
+        iso_3166_2=place.iso_3166_2 if place else None, geonames_id=place.geonames_id if place else None,
+        latitude=place.latitude if place else None, longitude=place.longitude if place else None,
+        geo_precision=place.geo_precision if place else None,
+    )
+
+
+@cache
+def _subordinators():
+    words = load_lexicon("event_types")["location_stops"]
+    return regex.compile(r"(?<![\p{L}])[وف]?(?:" + "|".join(regex.escape(normalize(w)) for w in words) + r")(?![\p{L}])")
+
+
+def _before_subordinate_clause(text: str, start: int, end: int) -> int:
+    """Where the event's own clause ends for its location: at "بعد", "قبل", "إثر" … after the date
+    and the trigger ("تم إنشاء التحالف … في 2014 … بعد سيطرة داعش على … في العراق": not the founding's place)."""
+    m = _subordinators().search(_alef_unified(text), start, end)
+    return m.start() if m else end
+
+
+def _alef_unified(text: str) -> str:
+    """The line with alef forms unified, same length (for word tests on raw offsets)."""
+    return text.translate(_ALEF)
+
+
+_ALEF = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا"})
+
+
+def _nearest_place(places: list[Place], a: int, b: int, anchor: int) -> Place | None:
+    """The most precise place phrase inside the event's window ("ناحية العلم شرقي محافظة صلاح الدين"
+    over "العراق"), then the one nearest to the trigger and the date."""
+    inside = [p for p in places if a <= p.start and p.end <= b]
+    if not inside:
+        return None
+    rank = {"city": 0, "governorate": 1, "unknown": 2, "country": 3}
+    return min(inside, key=lambda p: (rank.get(p.geo_precision, 2), abs((p.start + p.end) // 2 - anchor)))

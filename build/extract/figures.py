@@ -1,0 +1,623 @@
+"""Figures: every stated quantity in one line, normalised, typed and traceable to its span.
+
+>>> [(f.text, f.value, f.unit, f.counted, f.qualifier) for f in extract_figures("كانوا يسيطرون على ما يقارب 110 آلاف كيلومتر مربع")]
+[('110 آلاف كيلومتر مربع', 110000.0, 'km2', 'كيلومتر مربع', 'approx')]
+>>> [(f.text, f.value, f.unit) for f in extract_figures("نفذت طائرات التحالف عمليتين بمشاركة طائرات الف 16 في عام 2019")]
+[('عمليتين', 2.0, 'operation')]
+
+Conventions (each is a decision, kept the same everywhere)
+- ``text`` spans the number, its scale word and its unit or counted noun ("110 آلاف كيلومتر
+  مربع", "30%", "90 في المائة", "(110) آلاف"). Qualifier words (نحو, أكثر من …), clitics (و, ب, ل)
+  and the article of a number (الـ in "يقارب الـ 3000 عسكري") are not part of it; the qualifier is
+  recorded in ``qualifier``. In the postposed construction the noun comes first and the text
+  starts at it: "السنوات الست", "الدول الـ70".
+- Durations are figures: "ست سنوات" → 6 year, "السنوات الست الأخيرة" → 6 year, "40 يوماً" → 40 day.
+  A *definite dual* ("الشهرين الأخيرين", "العامين 2018 و2019", "كلا الجانبين") is a reference, not
+  a stated count, and is not a figure; an indefinite dual of a known noun is ("عمليتين" → 2).
+- Vague plurals (عشرات, مئات, آلاف alone) are figures with the lower bound as value and the
+  qualifier ``at_least`` (see ``coalition_news.text.numbers``).
+- A fraction (ثلث, نصف, ربع) has unit ``fraction`` unless a unit follows ("نصف ساعة" → 0.5 hour).
+- Not figures: dates ("4 حزيران", any number overlapping a ``masked`` span or followed by a
+  month name from CLDR via babel), years (after عام/سنة/بحلول …, or a bare 19xx/20xx with no
+  known unit), clock times and digit groups joined by / : - ("15-11-2020", "1500 / 1500"), model
+  designations ("الف 16", "إف-16", "F-16"), identifiers ("القرار رقم 2254", "عيار 23"), page
+  furniture ("0 تعليق"), ordinals, a lone واحد/واحدة ("في آن واحد"), and the definite one/two
+  (الأحد, الاثنين are weekdays).
+- ``unit``: a code (USD, IQD, EUR, km2, km, percent, year …) or the counted thing in English from
+  ``lexicons/units.yaml``; a noun not in the lexicon falls back to itself, normalised, with the
+  accusative alif dropped ("عراقيا" → "عراقي"); ``number`` when nothing is counted ("21 على الأقل").
+- ``counted`` is the noun as written, with its article when it has one ("عشرات المخابئ" →
+  "المخابئ", "45 من عناصر" → "عناصر"); None for percentages, fractions and bare numbers.
+- One and two follow their noun: "إرهابي واحد" and "إرهابيين اثنين" are figures when the noun is
+  in the lexicon; a lone واحد is not ("في آن واحد").
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import cache
+from typing import Callable, Sequence
+
+import regex
+from babel.dates import get_month_names
+
+from ..lexicon import load_lexicon
+from ..text.normalise import NormalizedText, normalize
+from ..text.numbers import NumberMatch, Token, find_numbers, number_word_forms, tokenize, word_info
+
+__all__ = ["Figure", "extract_figures"]
+
+QUALIFIERS = ("exact", "approx", "more_than", "less_than", "at_least", "at_most")
+VALUE_KINDS = ("digits", "words", "mixed", "vague", "fraction", "dual")
+# Locales whose CLDR month names Arabic outlets use (Levantine/Iraqi, Egyptian/Gulf, Maghreb).
+MONTH_LOCALES = ("ar_IQ", "ar_EG", "ar_SA", "ar_TN", "ar_DZ", "ar_MA")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One stated quantity. ``line_text[start:end] == text`` always holds.
+
+    >>> extract_figures("نفذ  37800 طلعة جوية")[0]
+    Figure(start=5, end=20, text='37800 طلعة جوية', value=37800.0, unit='sortie', counted='طلعة جوية', qualifier='exact', value_kind='digits', context=None)
+    """
+
+    start: int  # line-local offset of the first character (0-based)
+    end: int  # line-local offset just past the last character
+    text: str  # verbatim expression: number (+ scale) (+ unit or counted noun)
+    value: float  # normalised value: "110 آلاف" → 110000, "30%" → 30, "ثلث" → 0.333…
+    unit: str  # USD | IQD | EUR | km2 | km | percent | year | … | counted thing | fallback noun | number | fraction
+    counted: str | None  # the counted noun as written ("طلعة جوية", "كهفا"), None when none
+    qualifier: str  # exact | approx | more_than | less_than | at_least | at_most
+    value_kind: str  # digits | words | mixed (digits + scale word) | vague | fraction | dual
+    context: str | None = None  # killed | wounded | trained | arrested | destroyed | displaced | pledged
+
+
+# --- lexicons, loaded once -------------------------------------------------------------------
+
+
+def _forms(entry: str) -> list[str]:
+    """"طلعة جوية/طلعات جوية" → normalised forms, singular first."""
+    return [normalize(f) for f in entry.split("/")]
+
+
+def _accusative(form: str) -> str | None:
+    """كهف → كهفا (كهفاً with tanween, normalised); none for words ending in ة, ا or ء."""
+    return None if form[-1] in "هاء" else form + "ا"
+
+
+def _construct(form: str) -> str | None:
+    """مقاتلين → مقاتلي: the sound plural before a genitive ("الآلاف من مقاتلي التنظيم")."""
+    return form[:-1] if form.endswith("ين") and len(form) >= 5 and " " not in form else None
+
+
+def _duals(singular: str) -> tuple[str, ...]:
+    """عمليه → عمليتين, عمليتان; كهف → كهفين, كهفان (one-word singulars only)."""
+    if " " in singular or len(singular) < 2:
+        return ()
+    stem = singular[:-1] + "ت" if singular.endswith("ه") else singular
+    return (stem + "ين", stem + "ان")
+
+
+@dataclass(frozen=True)
+class _Units:
+    forms: dict[str, str]  # normalised noun form → canonical unit
+    duals: dict[str, str]  # normalised indefinite dual → canonical unit
+    pattern: regex.Pattern  # a known noun (or percent sign/phrase) at a position
+    percent: frozenset[str]
+    contexts: dict[str, str]
+    not_counted: frozenset[str]
+
+
+@cache
+def _units() -> _Units:
+    lex = load_lexicon("units")
+    forms: dict[str, str] = {}
+    singulars: dict[str, str] = {}
+    for section in ("measures", "durations", "counted"):
+        for canonical, entries in lex[section].items():
+            for entry in entries:
+                fs = _forms(entry)
+                singulars.setdefault(fs[0], canonical)
+                for f in fs:
+                    forms.setdefault(f, canonical)
+                    for variant in (_accusative(f), _construct(f)):
+                        if variant:
+                            forms.setdefault(variant, canonical)
+    duals = {d: c for s, c in singulars.items() for d in _duals(s) if d not in forms}
+    forms.update(duals)
+    percent = frozenset(normalize(p) for p in lex["percent"])
+    alternatives = sorted(set(forms) | percent, key=len, reverse=True)
+    body = "|".join(r"\s+".join(regex.escape(w) for w in f.split(" ")) for f in alternatives)
+    pattern = regex.compile(rf"(?P<art>ال)?(?P<noun>{body})(?![\p{{L}}\p{{N}}])")
+    contexts = {normalize(w): name for name, words in lex["contexts"].items() for w in words}
+    not_counted = frozenset(normalize(w) for w in lex["not_counted"])
+    return _Units(forms, duals, pattern, percent, contexts, not_counted)
+
+
+@cache
+def _number_context_words() -> tuple[frozenset[str], frozenset[str], frozenset[str], tuple[str, ...], frozenset[str]]:
+    lex = load_lexicon("number_words")
+    norm = lambda ws: frozenset(normalize(w) for w in ws)  # noqa: E731
+    return (
+        norm(lex["year_markers"]),
+        norm(lex["identifier_words"]),
+        norm(lex["furniture_nouns"]),
+        tuple(sorted(norm(lex["model_prefixes"]), key=len, reverse=True)),
+        norm(lex["ordinals"]),
+    )
+
+
+@cache
+def _month_words() -> frozenset[str]:
+    """First words of every CLDR wide month name in the locales outlets use (حزيران, تشرين, يونيو …)."""
+    names = {normalize(n) for loc in MONTH_LOCALES for n in get_month_names("wide", locale=loc).values()}
+    return frozenset(n.split(" ")[0] for n in names)
+
+
+@cache
+def _qualifier_patterns() -> tuple[regex.Pattern, regex.Pattern, dict[str, str], dict[str, str]]:
+    lex = load_lexicon("qualifiers")
+
+    def phrases(section: str) -> dict[str, str]:
+        return {normalize(p): name for name, ps in lex[section].items() for p in ps}
+
+    def alternation(ps) -> str:
+        return "|".join(r"\s*".join(regex.escape(w) for w in p.split(" ")) for p in sorted(ps, key=len, reverse=True))
+
+    def by_letters(table: dict[str, str]) -> dict[str, str]:
+        # keyed without spaces: "مايقرب من" and "ما يقرب من" are one phrase
+        return {p.replace(" ", ""): name for p, name in table.items()}
+
+    before, after = phrases("before"), phrases("after")
+    # the phrase ends right before the number, allowing the number's article or a glued ب/ل
+    before_re = regex.compile(rf"(?<![\p{{L}}\p{{N}}])[وفبل]?(?P<q>{alternation(before)})\s*(?:ال|ب|ل)?\s*$")
+    after_re = regex.compile(rf"\s*(?P<q>{alternation(after)})(?![\p{{L}}])")
+    return before_re, after_re, by_letters(before), by_letters(after)
+
+
+_PRONOUN_SUFFIX = regex.compile(r"(?:ه|ها|هم|هن)$")
+_CLITICS_ONLY = regex.compile(r"(?:و|ف)?(?:ب|ل|ك)?(?:ال)?|(?:و|ف)?لل")
+_CLITICS_BEFORE_ARTICLE = regex.compile(r"^(?:و|ف)?(?:ب|ل|ك)?(?=ال)|^(?:و|ف)?(?=لل)")
+_SPACES_AND_ARTICLE = regex.compile(r"\s*(?:ال)?\s*")
+_WORDS_AND_MARKS = regex.compile(r"\p{L}+|[^\s\p{L}\p{N}]")
+_DIGIT_SEQUENCE = regex.compile(r"\d+(?:\s*[/:]\s*\d+)+|\d+(?:-\d+)+")
+_ARABIC_WORD = regex.compile(r"\p{Arabic}{2,}")
+
+
+@cache
+def _designation_patterns() -> tuple[regex.Pattern, regex.Pattern]:
+    """A model series right before 1-3 digits ("الف 16", "إف-16", "F-16", "MQ9"), searched
+    at the end of the text before a number; and a series word followed by such digits."""
+    prefixes = "|".join(regex.escape(p) for p in _number_context_words()[3])
+    before = regex.compile(
+        rf"(?:(?<![A-Za-z\d])(?:[A-Za-z]{{1,4}}\s?-\s?|[A-Z]{{1,3}})|(?<![\p{{L}}\p{{N}}])[وب]?(?:{prefixes})(?:\s?-\s?|\s))$"
+    )
+    after = regex.compile(r"\s?-?\s?\d{1,3}(?![\d.,]?\d)")
+    return before, after
+
+
+def _is_designation(norm: str, num: NumberMatch) -> bool:
+    """"طائرات الف 16": neither the 16 nor the الف (thousand) is a quantity."""
+    before, after = _designation_patterns()
+    if num.kind == "digits" and num.literal.isdigit() and len(num.literal) <= 3:
+        return before.search(norm, max(0, num.start - 12), num.start) is not None
+    if num.kind == "words" and num.tok_end - num.tok_start == 1 and num.text in _number_context_words()[3]:
+        return after.match(norm, num.end) is not None
+    return False
+
+
+# --- fast normalisation with an offset map ---------------------------------------------------
+
+
+@cache
+def _translation() -> dict[int, str | None]:
+    """``str.translate`` table equal to ``NormalizedText`` character by character (BMP)."""
+    table: dict[int, str | None] = {}
+    for cp in range(0x10000):
+        if 0xD800 <= cp < 0xE000:
+            continue
+        c = chr(cp)
+        mapped = NormalizedText.of(c).text
+        if mapped != c:
+            table[cp] = mapped or None
+    return table
+
+
+@cache
+def _substitution() -> tuple[re.Pattern, Callable[[re.Match], str]]:
+    """One character class of every character normalisation changes, and its replacement.
+    Stdlib ``re`` here: on this plain class it substitutes about twice as fast as ``regex``
+    and ``str.translate`` (most characters of a line are left alone)."""
+    table = {chr(cp): mapped or "" for cp, mapped in _translation().items()}
+    pattern = re.compile("[" + re.escape("".join(table)) + "]")
+    return pattern, lambda m: table[m.group()]
+
+
+@cache
+def _deletions() -> tuple[regex.Pattern, frozenset[str]]:
+    """The characters normalisation deletes, and those of them that stay with the letter before
+    them at the end of a span (diacritics, tatweel) — both read off ``NormalizedText`` itself."""
+    deleted = [chr(cp) for cp, mapped in _translation().items() if mapped is None]
+    pattern = regex.compile("[" + "".join(regex.escape(c) for c in deleted) + "]")
+    trailing = frozenset(c for c in deleted if NormalizedText.of("ب" + c + "ب").raw_span(0, 1) == (0, 2))
+    return pattern, trailing
+
+
+def _normalised(text: str) -> tuple[str, Callable[[int, int], tuple[int, int]]]:
+    """The line's normalised text and a function mapping a normalised span to the raw span,
+    equal to ``NormalizedText.of(text)`` and its ``raw_span`` (tested), without a per-character
+    Python loop: deleted characters are found by one regex, offsets by bisection."""
+    pattern, replacement = _substitution()
+    norm = pattern.sub(replacement, text)
+    if len(norm) == len(text):  # substitutions only: offsets are unchanged
+        return norm, lambda s, e: (s, e)
+    pattern, trailing = _deletions()
+    # the k-th deleted character sits just before normalised index (its raw offset - k)
+    before_index = [m.start() - k for k, m in enumerate(pattern.finditer(text))]
+
+    def raw_of(i: int) -> int:
+        return i + bisect_right(before_index, i)
+
+    def to_raw(start: int, end: int) -> tuple[int, int]:
+        if end <= start:
+            return raw_of(start), raw_of(start)
+        raw_end, next_kept = raw_of(end - 1) + 1, raw_of(end)
+        while raw_end < next_kept and text[raw_end] in trailing:
+            raw_end += 1
+        return raw_of(start), raw_end
+
+    return norm, to_raw
+
+
+# --- helpers on tokens -----------------------------------------------------------------------
+
+_CLITIC = regex.compile(r"^(?:و|ف)?(?:ب|ل|ك)?")
+
+
+def _strip_clitics(word: str) -> str:
+    stripped = _CLITIC.sub("", word)
+    return stripped if len(stripped) >= 2 else word
+
+
+def _previous_word(norm: str, tokens: list[Token], i: int) -> tuple[int, Token] | None:
+    """The word token before tokens[i] in the same clause (no punctuation between), skipping
+    glued clitics (و2019, الـ70, لـ3000) and a spaced article (الـ 3000). A whole word glued to
+    the digits is the previous word itself ("عام2014", "لواءي45")."""
+    j = i - 1
+    if j >= 0 and tokens[j].kind == "word" and tokens[j].end == tokens[i].start:
+        if not _CLITICS_ONLY.fullmatch(tokens[j].text):
+            return j, tokens[j]
+        j -= 1
+    if j >= 0 and tokens[j].text == "ال":
+        j -= 1
+    if j >= 0 and tokens[j].kind == "word":
+        return j, tokens[j]
+    return None
+
+
+def _next_nonspace(norm: str, pos: int) -> int:
+    while pos < len(norm) and norm[pos].isspace():
+        pos += 1
+    return pos
+
+
+def _overlaps(a: tuple[int, int], spans: Sequence[tuple[int, int]]) -> bool:
+    return any(a[0] < e and s < a[1] for s, e in spans)
+
+
+def _fallback_unit(noun: str) -> str:
+    """A noun not in the lexicon stands for itself: normalised, accusative alif dropped."""
+    return noun[:-1] if noun.endswith("ا") and len(noun) >= 4 else noun
+
+
+# --- what follows the number -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Unit:
+    unit: str | None
+    counted: tuple[int, int] | None  # normalised span of the counted noun
+    end: int  # normalised end of the figure text
+    known: bool  # from the lexicon (or percent)
+
+
+def _unit_after(norm: str, num: NumberMatch) -> _Unit:
+    units = _units()
+    pos = _next_nonspace(norm, num.end)
+    m = units.pattern.match(norm, pos)
+    if m and (not m.group("art") or num.kind == "vague"):
+        noun = " ".join(m.group("noun").split())
+        if noun in units.percent:
+            return _Unit("percent", None, m.end(), True)
+        return _Unit(units.forms[noun], (m.start("art") if m.group("art") else m.start("noun"), m.end()), m.end(), True)
+    # partitive: "45 من عناصر التنظيم", "أربعة من رجال الشرطة", "11 من معاونيه"
+    if norm.startswith("من ", pos):
+        noun_pos = _next_nonspace(norm, pos + 2)
+        m2 = units.pattern.match(norm, noun_pos)
+        if m2 and m2.group("noun") not in units.percent:
+            noun = " ".join(m2.group("noun").split())
+            return _Unit(units.forms[noun], (m2.start(), m2.end()), m2.end(), True)
+        w2 = _ARABIC_WORD.match(norm, noun_pos)
+        stem = _PRONOUN_SUFFIX.sub("", w2.group()) if w2 else ""
+        if stem in units.forms:  # the noun carries a possessive pronoun: معاونيه, مساعديهم
+            return _Unit(units.forms[stem], w2.span(), w2.end(), True)
+    w = _ARABIC_WORD.match(norm, pos)
+    if w and (pos == num.end or norm[num.end:pos].isspace()):
+        word = w.group()
+        definite = word.startswith("ال")
+        if (
+            word not in units.not_counted
+            and (not definite or num.kind == "vague")
+            and not word.startswith("و")
+            and not word.endswith("وا")  # a past-tense plural verb: "1003 لقوا مصرعهم"
+            and word_info(word) is None
+            and word not in _month_words()
+        ):
+            return _Unit(_fallback_unit(word), (w.start(), w.end()), w.end(), False)
+    return _Unit(None, None, num.end, False)
+
+
+def _postposed_noun(norm: str, tokens: list[Token], num: NumberMatch) -> tuple[int, int, str] | None:
+    """"السنوات الست", "الدول الـ70": a definite noun right before a definite number.
+    Returns the noun's normalised span (after its clitics) and the noun without the article."""
+    prev = _previous_word(norm, tokens, num.tok_start)
+    if prev is None:
+        return None
+    j, tok = prev
+    if not _gap_is_clause(norm, tok.end, num.start):
+        return None
+    word = tok.text
+    m = _CLITICS_BEFORE_ARTICLE.match(word)
+    lead = m.end() if m else 0
+    bare = word[lead:]
+    if bare.startswith("لل"):
+        lead, bare = lead + 1, bare[1:]
+    if not bare.startswith("ال") or len(bare) < 4 or word_info(word) is not None:
+        return None
+    if bare in _units().not_counted or bare in _number_context_words()[4]:
+        return None
+    return tok.start + lead, tok.end, bare[2:]
+
+
+def _gap_is_clause(norm: str, a: int, b: int) -> bool:
+    """Only spaces and an article (الـ) between a postposed noun and its number."""
+    return _SPACES_AND_ARTICLE.fullmatch(norm, a, b) is not None
+
+
+# --- what precedes the number ----------------------------------------------------------------
+
+
+def _qualifier(norm: str, start: int, end: int) -> tuple[str, int]:
+    """The qualifier of the figure at ``[start, end)`` and where the words before it begin
+    (the start of a qualifier phrase before the number, else ``start``)."""
+    before_re, after_re, before, after = _qualifier_patterns()
+    window_start = max(0, start - 40)
+    m = before_re.search(norm[window_start:start])
+    if m:
+        return _lookup(before, m.group("q")), window_start + m.start()
+    m = after_re.match(norm, end)
+    if m:
+        return _lookup(after, m.group("q")), start
+    return "exact", start
+
+
+def _lookup(table: dict[str, str], phrase: str) -> str:
+    return table["".join(phrase.split())]
+
+
+def _context(norm: str, start: int) -> str | None:
+    """The nearest cue among the two words before the figure (or before its qualifier)."""
+    contexts = _units().contexts
+    words = _WORDS_AND_MARKS.findall(norm, max(0, start - 40), start)
+    for word in reversed(words[-4:]):
+        if not word[0].isalpha():
+            return None  # a clause boundary
+        for candidate in (word, _strip_clitics(word)):
+            if candidate in contexts:
+                return contexts[candidate]
+    return None
+
+
+# --- rejection rules ---------------------------------------------------------------------------
+
+
+def _blocked_spans(norm: str) -> list[tuple[int, int]]:
+    """Dates and times written with separators ("15-11-2020", "07:16") and page counters ("1500 / 1500")."""
+    return [m.span() for m in _DIGIT_SEQUENCE.finditer(norm)]
+
+
+def _is_year_like(num: NumberMatch) -> bool:
+    return num.kind == "digits" and num.literal.isdigit() and len(num.literal) == 4 and 1900 <= int(num.literal) <= 2099
+
+
+def _rejected_by_context(norm: str, tokens: list[Token], num: NumberMatch) -> bool:
+    year_markers, identifiers, furniture, _, _ = _number_context_words()
+    prev = _previous_word(norm, tokens, num.tok_start)
+    if prev is not None and _gap_is_clause(norm, prev[1].end, num.start):
+        word = prev[1].text
+        if word in year_markers or _strip_clitics(word) in year_markers:
+            return True
+        if word in identifiers or _strip_clitics(word) in identifiers:
+            return True
+    nxt = num.tok_end
+    if nxt < len(tokens) and tokens[nxt].kind == "word" and norm[num.end:tokens[nxt].start].isspace():
+        following = tokens[nxt].text
+        if following in _month_words() or _strip_clitics(following) in _month_words() or following in furniture:
+            return True
+    if num.kind == "words" and num.tok_end - num.tok_start == 1 and num.definite and num.value <= 2:
+        return True  # الاثنين and الأحد are weekdays
+    return False
+
+
+def _noun_before_one_or_two(norm: str, tokens: list[Token], num: NumberMatch) -> tuple[int, int, str] | None:
+    """"إرهابي واحد", "إرهابيين اثنين": one and two follow the noun they count.
+    Returns the noun's normalised span and its unit when the noun is in the lexicon."""
+    if num.kind != "words" or num.tok_end - num.tok_start != 1 or num.value > 2 or num.definite:
+        return None
+    i = num.tok_start - 1
+    if i < 0 or tokens[i].kind != "word" or not norm[tokens[i].end:num.start].isspace():
+        return None
+    lead = _CLITIC.match(tokens[i].text).end()
+    noun = tokens[i].text[lead:]
+    unit = _units().forms.get(noun)
+    return (tokens[i].start + lead, tokens[i].end, unit) if unit else None
+
+
+# --- the extractor ------------------------------------------------------------------------------
+
+
+def _figure(
+    line: str,
+    to_raw: Callable[[int, int], tuple[int, int]],
+    norm: str,
+    tokens: list[Token],
+    num: NumberMatch,
+) -> tuple[Figure, int] | None:
+    """The figure a number states, with its normalised end, or None when it is not a figure."""
+    if _rejected_by_context(norm, tokens, num):
+        return None
+    unit = _unit_after(norm, num)
+    start, end = num.start, unit.end
+    counted, unit_name = unit.counted, unit.unit
+    before = _noun_before_one_or_two(norm, tokens, num)
+    if before is not None:
+        start, counted, unit_name, end = before[0], before[:2], before[2], num.end
+    elif num.kind == "words" and num.value == 1 and num.tok_end - num.tok_start == 1:
+        return None  # "في آن واحد", "واحدة من آخر المناطق": one without a counted noun before it
+    if unit_name is None and num.definite:
+        postposed = _postposed_noun(norm, tokens, num)
+        if postposed is not None:
+            noun_start, noun_end, bare = postposed
+            start, counted = noun_start, (noun_start, noun_end)
+            unit_name = _units().forms.get(bare) or _fallback_unit(bare)
+    if num.kind in ("words", "fraction") and num.definite and unit_name is None:
+        return None  # "المائة", "الثلاثة": a definite number word with nothing counted
+    if _is_year_like(num) and not unit.known and not (counted and norm[counted[1] - 1] == "ا"):
+        return None  # a year ("2019 بلغت", "في 2014على"), unless an accusative noun follows ("2070 عراقيا")
+    if num.kind == "fraction" and not unit.known:
+        unit_name, counted, end = "fraction", None, num.end
+    if unit_name is None:
+        unit_name = "number"  # nothing counted: "قتل 21 على الأقل"
+    qualifier, words_before = _qualifier(norm, start, end)
+    if num.kind == "vague" and qualifier == "exact":
+        qualifier = "at_least"
+    raw_start, raw_end = to_raw(start, end)
+    counted_text = None
+    if counted is not None:
+        cs, ce = to_raw(*counted)
+        counted_text = line[cs:ce]
+    fig = Figure(
+        start=raw_start,
+        end=raw_end,
+        text=line[raw_start:raw_end],
+        value=float(num.value),
+        unit=unit_name,
+        counted=counted_text,
+        qualifier=qualifier,
+        value_kind=num.kind,
+        context=_context(norm, words_before),
+    )
+    return fig, end
+
+
+@cache
+def _dual_word_forms() -> frozenset[str]:
+    """The indefinite duals with the clitics they may carry (وعمليتين, بعمليتين)."""
+    clitics = [a + b for a in ("", "و", "ف") for b in ("", "ب", "ل", "ك")]
+    return frozenset(c + d for d in _units().duals for c in clitics)
+
+
+# stdlib re: letter runs ([^\W\d_] = alphabetic), twice as fast as regex for this prefilter
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _dual_figures(
+    line: str, to_raw, norm: str, tokens: list[Token], taken: list[tuple[int, int]]
+) -> list[Figure]:
+    """Indefinite duals of known nouns: "نفذت عمليتين" → 2 operation."""
+    duals = _units().duals
+    out = []
+    for i, tok in enumerate(tokens):
+        if tok.kind != "word":
+            continue
+        lead = _CLITIC.match(tok.text).end()
+        noun = tok.text[lead:]
+        if noun not in duals or _overlaps((tok.start, tok.end), taken):
+            continue
+        prev = tokens[i - 1] if i else None
+        if prev is not None and (prev.kind == "digits" or word_info(prev.text) is not None):
+            continue
+        start, end = tok.start + lead, tok.end
+        rs, re_ = to_raw(start, end)
+        out.append(Figure(rs, re_, line[rs:re_], 2.0, duals[noun], line[rs:re_], "exact", "dual", _context(norm, start)))
+    return out
+
+
+def extract_figures(text: str, masked: Sequence[tuple[int, int]] = ()) -> list[Figure]:
+    """All figures in one line of text, left to right.
+
+    ``masked`` are line-local raw spans of date expressions found by the date parser; a number
+    overlapping one is not a figure.
+
+    >>> [(f.text, f.value, f.unit, f.qualifier) for f in extract_figures("شن التحالف أكثر من ألف عملية")]
+    [('ألف عملية', 1000.0, 'operation', 'more_than')]
+    """
+    norm, to_raw = _normalised(text)
+    clauses, has_duals = _candidate_clauses(norm)
+    if not clauses:
+        return []  # most lines: nothing that could be a number
+    blocked = _blocked_spans(norm)
+    figures: list[Figure] = []
+    taken: list[tuple[int, int]] = []
+    claimed_until = 0
+    for clause_start, clause_end in clauses:
+        tokens = tokenize(norm, clause_start, clause_end)
+        for num in find_numbers(norm, tokens):
+            if num.start < claimed_until or _overlaps((num.start, num.end), blocked) or _is_designation(norm, num):
+                continue
+            if masked and _overlaps(to_raw(num.start, num.end), masked):
+                continue
+            found = _figure(text, to_raw, norm, tokens, num)
+            if found is None:
+                continue
+            fig, end = found
+            figures.append(fig)
+            taken.append((num.start, end))
+            claimed_until = end
+        if has_duals:
+            duals = _dual_figures(text, to_raw, norm, tokens, taken)
+            figures += [f for f in duals if not (masked and _overlaps((f.start, f.end), masked))]
+    return sorted(figures, key=lambda f: f.start)
+
+
+# A clause ends at punctuation followed by a space, or at a quotation mark; no figure crosses one.
+_CLAUSE_BREAK = regex.compile(r'[.,;:!?]\s+|"')
+_DIGIT_RUN = regex.compile(r"\d+")
+
+
+def _candidate_clauses(norm: str) -> tuple[list[tuple[int, int]], bool]:
+    """The spans of the clauses that hold a digit, a number word or a dual noun, so that only
+    they are tokenized (a paragraph usually states its figures in one or two clauses), and
+    whether the line has a dual noun at all."""
+    words = set(_LETTERS.findall(norm))
+    duals = words & _dual_word_forms()
+    candidates = (words & number_word_forms()) | duals
+    positions = [m.start() for m in _DIGIT_RUN.finditer(norm)]
+    for word in candidates:
+        i = norm.find(word)
+        while i != -1:
+            positions.append(i)
+            i = norm.find(word, i + 1)
+    if not positions:
+        return [], False
+    cuts = [0, *(m.end() for m in _CLAUSE_BREAK.finditer(norm)), len(norm)]
+    spans: list[tuple[int, int]] = []
+    for c in sorted({bisect_right(cuts, p) - 1 for p in positions}):
+        start, end = cuts[c], cuts[c + 1]
+        if spans and spans[-1][1] == start:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans, bool(duals)

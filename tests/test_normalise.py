@@ -1,0 +1,45 @@
+"""Normalisation for matching: letters unified, marks dropped, and every span maps back exactly."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings, strategies as st
+
+from coalition_news.text.normalise import NormalizedText, has_arabic, normalize, to_western_digits
+
+
+def test_persian_letters_diacritics_tatweel_and_spaces():
+    assert normalize("العقید  واین") == "العقيد واين"
+    assert normalize("إلَّا ٣٠٠٠") == "الا 3000"
+    assert normalize("قلَّ\u00a0فيها") == "قل فيها"
+    assert normalize("«داعش»") == '"داعش"'
+    assert normalize("مـــاروتو") == "ماروتو"
+
+
+def test_digits_keep_their_length():
+    assert to_western_digits("٣٧٬٨٠٠ و۳۰۰۰") == "37,800 و3000"
+
+
+def test_raw_span_covers_the_marks_of_the_last_letter():
+    nt = NormalizedText.of("قلَّ فيها")
+    assert nt.text == "قل فيها"
+    assert nt.raw_span(0, 2) == (0, 4)
+    assert nt.raw[slice(*nt.raw_span(3, 7))] == "فيها"
+
+
+ARABICISH = st.text(alphabet=st.sampled_from(list("قالعديیکىةأإآ ًٌَُِّْـ\u200f\u00a0«»٣0")), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(ARABICISH, st.text(max_size=40)))
+def test_every_normalised_span_maps_to_a_raw_span_that_normalises_back(raw):
+    nt = NormalizedText.of(raw)
+    assert len(nt.offsets) == len(nt.text) + 1
+    for start in range(len(nt.text)):
+        for end in range(start + 1, min(len(nt.text), start + 6) + 1):
+            rs, re_ = nt.raw_span(start, end)
+            assert 0 <= rs < re_ <= len(raw)
+            assert NormalizedText.of(raw[rs:re_]).text == nt.text[start:end]
+
+
+def test_has_arabic():
+    assert has_arabic("XS قال") and not has_arabic("+A -A")
