@@ -10,7 +10,7 @@ RAW     := $(wildcard raw/*.txt) raw/sources.yaml
 SCHEMAS := $(wildcard schemas/*.yaml) datapackage.yaml
 CODE    := $(shell find build -name '*.py' -o -name '*.yaml' 2>/dev/null)
 
-.PHONY: all setup build check test add clean bench
+.PHONY: all setup build check test add clean bench release site dictionary
 .DELETE_ON_ERROR:
 
 all: $(STAMPS)/build
@@ -48,6 +48,18 @@ add: $(STAMPS)/setup
 	@test -n "$(FILE)" || (echo "usage: make add FILE=path [OUTLET=...] [DATE=YYYY-MM-DD] [URL=...]" >&2; exit 2)
 	$(PY) -m coalition_news add "$(FILE)" $(if $(OUTLET),--outlet "$(OUTLET)") $(if $(DATE),--date "$(DATE)") $(if $(URL),--url "$(URL)")
 	$(MAKE) all
+
+## release: dist/coalition-news-<version>.zip from data/ (reproducible; refuses to change a published version)
+release: $(STAMPS)/build
+	$(PY) -m coalition_news release
+
+## site: a static HTML view of the articles and tables in site/ (open site/index.html; no server needed)
+site: $(STAMPS)/build
+	$(PY) -m coalition_news site
+
+## dictionary: rewrite docs/data-dictionary.md from schemas/ and data/csv (commit the result)
+dictionary: $(STAMPS)/build
+	$(PY) -m coalition_news dictionary
 
 clean:
 	rm -rf $(VENV) $(STAMPS) .pytest_cache .hypothesis dist site *.egg-info data.tmp-* data.old
