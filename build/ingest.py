@@ -6,11 +6,22 @@ file (and the line or byte where it applies):
 - a ``.txt`` file in ``raw/`` that the manifest does not list;
 - a manifest entry whose file is missing;
 - a file whose SHA-256 differs from the one registered (it changed after registration);
-- bytes that are not valid UTF-8 (the byte offset and line are named);
+- bytes that are not valid UTF-8 (the byte offset and line are named; UTF-16 is recognised and named);
 - an empty file (no bytes, or only whitespace);
+- a NUL character (binary data, or UTF-16 without its byte order mark);
+- a text with no Arabic letter (the wrong file, or a legacy encoding that happens to decode);
 - two files with the same content;
-- a file larger than ``MAX_ARTICLE_BYTES`` or with a line longer than ``MAX_LINE_CHARS``.
+- a file larger than ``MAX_ARTICLE_BYTES`` (refused from its size, before it is read) or with a line
+  longer than ``MAX_LINE_CHARS``;
+- anything in ``raw/`` that is not a regular ``.txt`` file (a folder, a symbolic link).
 
+Accepted as they are, and counted as they are (offsets index Python's ``data.decode("utf-8")``):
+
+- a UTF-8 byte order mark: it is character 0 of the text and of line 1 (offsets count it);
+- CRLF line endings: the CR stays in the text and counts in offsets, but is not part of any line's span.
+
+All problems are collected and reported together, so one run shows everything to fix.
+See docs/robustness.md for the reasons behind each decision.
 All problems are collected and reported together, so one run shows everything to fix.
 """
 
@@ -23,10 +34,15 @@ from pathlib import Path
 
 from .errors import BuildError
 from .manifest import MANIFEST_NAME, SourceEntry, read_manifest
+from .text.normalise import has_arabic
 
-# Limits that keep one bad file from exhausting the build; a real article is a few tens of KB.
-MAX_ARTICLE_BYTES = 5 * 1024 * 1024
-MAX_LINE_CHARS = 200_000
+# Limits that keep one bad file from exhausting the build (docs/robustness.md). Of 35 real articles
+# the largest is 12.6 KB and the longest line (a paragraph) 3,977 characters: the limits leave
+# room for 80x and 5x that, and keep the worst case of the extractors (long runs of digits or
+# number words cost time quadratic in the line's length) to seconds, not hours.
+MAX_ARTICLE_BYTES = 1024 * 1024
+MAX_LINE_CHARS = 20_000
+BOM = "\ufeff"  # a UTF-8 byte order mark decodes to this character; it is kept (see above)
 
 
 class IngestError(BuildError):
@@ -53,30 +69,51 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def too_large(name: str, n_bytes: int) -> str:
+    return f"{name}: {n_bytes:,} bytes is larger than the limit of {MAX_ARTICLE_BYTES:,} bytes"
+
+
+def _utf16_hint(data: bytes) -> str:
+    """A hint when the bytes look like UTF-16: a byte order mark, or NUL bytes all at one parity.
+
+    Arabic in UTF-16 without a BOM often decodes as "valid" UTF-8 (ASCII plus U+0006), but its
+    spaces and newlines carry a NUL high byte, always at even (BE) or always at odd (LE) offsets.
+    """
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return " (it looks like UTF-16; save it as UTF-8)"
+    nul_parities = {i % 2 for i, byte in enumerate(data[:4096]) if byte == 0}
+    if len(nul_parities) == 1 and data[:4096].count(0) >= 2:
+        return " (it looks like UTF-16 without a byte order mark; save it as UTF-8)"
+    return ""
+
+
 def decode_article(name: str, data: bytes) -> str:
     """Decode one raw file's bytes, or raise IngestError naming what is wrong and where.
 
     >>> decode_article("x.txt", "قال".encode())
     'قال'
+    >>> decode_article("x.txt", b"\\xef\\xbb\\xbf" + "قال".encode())  # a UTF-8 BOM is kept as character 0
+    '\\ufeffقال'
     """
     if len(data) > MAX_ARTICLE_BYTES:
-        raise IngestError([f"{name}: {len(data):,} bytes is larger than the limit of {MAX_ARTICLE_BYTES:,} bytes"])
+        raise IngestError([too_large(name, len(data))])
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        hint = " (it looks like UTF-16; save it as UTF-8)" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
         raise IngestError(
-            [f"{name}: line {line}, byte {exc.start}: not valid UTF-8 ({exc.reason}: {data[exc.start:exc.start + 4]!r}){hint}"]
+            [f"{name}: line {line}, byte {exc.start}: not valid UTF-8 ({exc.reason}: {data[exc.start:exc.start + 4]!r}){_utf16_hint(data)}"]
         ) from None
-    if not text.strip():
+    if not text.lstrip(BOM).strip():
         raise IngestError([f"{name}: the file is empty" + (" (whitespace only)" if data else " (0 bytes)")])
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
-        raise IngestError([f"{name}: line {line}: contains a NUL character; raw articles are plain text"])
+        raise IngestError([f"{name}: line {line}: contains a NUL character; raw articles are plain text{_utf16_hint(data)}"])
     for number, line_text in enumerate(text.split("\n"), start=1):
         if len(line_text) > MAX_LINE_CHARS:
             raise IngestError([f"{name}: line {number} has {len(line_text):,} characters, over the limit of {MAX_LINE_CHARS:,}"])
+    if not has_arabic(text):
+        raise IngestError([f"{name}: no Arabic letter in the text; raw articles are Arabic news (the wrong file, or the wrong encoding?)"])
     return text
 
 
@@ -120,17 +157,34 @@ def check_raw(files: dict[str, bytes], entries: Iterable[SourceEntry], raw_label
 
 
 def read_raw(raw_dir: Path) -> list[Article]:
-    """I/O edge: read ``raw_dir`` and its manifest, then ``check_raw``."""
+    """I/O edge: read ``raw_dir`` and its manifest, then ``check_raw``.
+
+    A file over ``MAX_ARTICLE_BYTES`` is refused from its size alone, so a huge file is never read.
+    """
+    label = raw_dir.name
     entries = read_manifest(raw_dir)
+    listed = {e.file for e in entries}
     files: dict[str, bytes] = {}
+    oversized: set[str] = set()
     problems: list[str] = []
     for path in sorted(raw_dir.iterdir()):
         if path.name == MANIFEST_NAME or path.name.startswith("."):
             continue
-        if path.suffix != ".txt" or not path.is_file():
-            problems.append(f"{raw_dir.name}/{path.name}: unexpected entry in raw/ (only .txt articles and {MANIFEST_NAME} belong there)")
+        if path.suffix != ".txt" or path.is_symlink() or not path.is_file():
+            problems.append(f"{label}/{path.name}: unexpected entry in raw/ (only .txt articles and {MANIFEST_NAME} belong there; no folders or links)")
+            continue
+        size = path.stat().st_size
+        if size > MAX_ARTICLE_BYTES:
+            problems.append(too_large(f"{label}/{path.name}", size))
+            if path.name not in listed:
+                problems.append(f"{label}/{path.name}: not listed in {label}/{MANIFEST_NAME} (register it with `make add FILE=...`)")
+            oversized.add(path.name)
             continue
         files[path.name] = path.read_bytes()
+    try:
+        articles = check_raw(files, [e for e in entries if e.file not in oversized], label)
+    except IngestError as exc:
+        raise IngestError(problems + exc.problems) from None
     if problems:
         raise IngestError(problems)
-    return check_raw(files, entries, raw_dir.name)
+    return articles

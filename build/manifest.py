@@ -112,6 +112,32 @@ def _entry_lines(text: str) -> list[int]:
     return []
 
 
+def _duplicate_key(text: str) -> tuple[int, str] | None:
+    """(line, key) of the first key repeated within one mapping: safe YAML would silently keep the last."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    stack = [root] if root is not None else []
+    visited: set[int] = set()  # aliases share nodes: visit each once (a "billion laughs" stays cheap)
+    while stack:
+        node = stack.pop()
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value in seen:
+                    return key.start_mark.line + 1, key.value
+                if isinstance(key, yaml.ScalarNode):
+                    seen.add(key.value)
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return None
+
+
 def _check_entry(raw: Any, where: str) -> SourceEntry:
     def fail(msg: str) -> ManifestError:
         return ManifestError(f"{where}: {msg}")
@@ -182,6 +208,9 @@ def parse_manifest(text: str, path: str = "raw/sources.yaml") -> list[SourceEntr
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else path
         raise ManifestError(f"{where}: not valid safe YAML ({getattr(exc, 'problem', None) or exc})") from None
+    duplicate = _duplicate_key(text)
+    if duplicate:
+        raise ManifestError(f"{path}:{duplicate[0]}: the field {duplicate[1]!r} is given twice in one mapping")
     if not isinstance(data, dict) or set(data) != {"articles"} or not isinstance(data["articles"], list):
         raise ManifestError(f"{path}: the manifest must be a mapping with exactly one key, 'articles', holding a list")
     lines = _entry_lines(text)
@@ -198,10 +227,18 @@ def parse_manifest(text: str, path: str = "raw/sources.yaml") -> list[SourceEntr
 
 
 def read_manifest(raw_dir: Path) -> list[SourceEntry]:
+    """The checked entries of ``raw_dir/sources.yaml``; messages name it ``raw/sources.yaml:LINE``."""
     path = raw_dir / MANIFEST_NAME
+    label = f"{raw_dir.name}/{MANIFEST_NAME}"
     if not path.is_file():
         raise ManifestError(f"{path}: the manifest is missing; every raw file must be listed in it")
-    return parse_manifest(path.read_text(encoding="utf-8"), str(path))
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ManifestError(f"{label}:{line}: byte {exc.start}: not valid UTF-8 ({exc.reason}); save the manifest as UTF-8") from None
+    return parse_manifest(text, label)
 
 
 def dump_manifest(entries: list[SourceEntry]) -> str:

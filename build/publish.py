@@ -2,7 +2,13 @@
 
 The release is written to a temporary folder beside ``data/``, checked there (frictionless on the
 CSVs, schema and content of the Parquet files), and only then swapped into place. A failed build
-leaves the previous ``data/`` untouched; an interrupted swap is repaired by the next build.
+leaves the previous ``data/`` untouched.
+
+The swap is one atomic exchange of the two folders where the system offers it (``renameat2`` with
+``RENAME_EXCHANGE`` on Linux, ``renamex_np`` with ``RENAME_SWAP`` on macOS): a reader, or a build
+killed at any instant, sees ``data/`` as the whole previous release or the whole new one. Elsewhere
+the swap is two renames (``data`` → ``data.old``, staging → ``data``); a kill between them leaves no
+``data/`` but a complete ``data.old/``, which ``recover()`` (run by every publish) puts back.
 
 Bytes are reproducible: rows sorted by primary key, the explicit pyarrow schema from ``schemas/``,
 no index, fixed writer options (below, in one place), LF line endings, no timestamps anywhere.
@@ -11,8 +17,12 @@ The pyarrow and pandas versions are written into each Parquet file, so both are 
 
 from __future__ import annotations
 
+import csv
+import ctypes
+import errno
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -35,11 +45,26 @@ PARQUET_OPTIONS = dict(
 CSV_OPTIONS = dict(index=False, lineterminator="\n", encoding="utf-8", date_format="%Y-%m-%d")
 
 
+def csv_quoting(df: pd.DataFrame) -> int:
+    """Minimal RFC 4180 quoting, unless a text cell holds a CR: then every text field is quoted.
+
+    Python's csv writer quotes a field holding a character of its line terminator (LF here) but not
+    a lone CR ("عنوان\rفرعي", an old Mac line break kept verbatim), and every CSV reader would take
+    that CR for the end of the row. Quoting all text in such a table is valid RFC 4180, and the
+    choice depends on the content only, so builds stay byte-identical.
+    """
+    for column in df.columns:
+        if df[column].dtype == object or pd.api.types.is_string_dtype(df[column]):
+            if df[column].astype("string").str.contains("\r", regex=False).any():
+                return csv.QUOTE_NONNUMERIC
+    return csv.QUOTE_MINIMAL
+
+
 def write_table(table: str, df: pd.DataFrame, out_dir: Path) -> None:
     """Write one table as ``out_dir/csv/<table>.csv`` and ``out_dir/parquet/<table>.parquet``."""
     (out_dir / "csv").mkdir(parents=True, exist_ok=True)
     (out_dir / "parquet").mkdir(parents=True, exist_ok=True)
-    df.to_csv(out_dir / "csv" / f"{table}.csv", **CSV_OPTIONS)
+    df.to_csv(out_dir / "csv" / f"{table}.csv", quoting=csv_quoting(df), **CSV_OPTIONS)
     arrow = pa.Table.from_pandas(df, schema=schemas.arrow_schema(table), preserve_index=False)
     pq.write_table(arrow, out_dir / "parquet" / f"{table}.parquet", **PARQUET_OPTIONS)
 
@@ -56,15 +81,72 @@ def check_release(package_root: Path) -> None:
         raise ValidationError(problems)
 
 
+def _owner_alive(tmp: Path) -> bool:
+    """Whether the build that made ``data.tmp-PID`` is still running (another process than this one)."""
+    pid = tmp.name.rsplit("-", 1)[-1]
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
 def recover(data_dir: Path) -> None:
-    """Repair what an interrupted build left: restore ``data.old`` if ``data`` is missing, drop temp folders."""
+    """Repair what an interrupted build left: restore ``data.old`` if ``data`` is missing, drop the
+    staging folders of builds that are no longer running."""
     old = data_dir.with_name(data_dir.name + ".old")
     if old.exists() and not data_dir.exists():
         old.rename(data_dir)
     elif old.exists():
         shutil.rmtree(old)
     for tmp in data_dir.parent.glob(data_dir.name + ".tmp-*"):
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not _owner_alive(tmp):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _libc():
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two existing folders; False when this system or file system cannot."""
+    libc = _libc()
+    if libc is None:
+        return False
+    if sys.platform.startswith("linux") and hasattr(libc, "renameat2"):
+        at_fdcwd, rename_exchange = -100, 2
+        result = libc.renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    elif sys.platform == "darwin" and hasattr(libc, "renamex_np"):
+        rename_swap = 2
+        result = libc.renamex_np(os.fsencode(a), os.fsencode(b), rename_swap)
+    else:
+        return False
+    if result == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):  # not offered here
+        return False
+    raise OSError(err, os.strerror(err), str(a), None, str(b))
+
+
+def swap_in(staging: Path, data_dir: Path) -> None:
+    """Put ``staging`` in place of ``data_dir``; afterwards ``staging`` holds the previous release."""
+    if not data_dir.exists():
+        staging.rename(data_dir)  # first release: one atomic rename
+        return
+    if exchange(staging, data_dir):
+        return
+    old = data_dir.with_name(data_dir.name + ".old")  # fallback: two renames, repaired by recover()
+    data_dir.rename(old)
+    staging.rename(data_dir)
+    old.rename(staging)
 
 
 def publish(frames: dict[str, pd.DataFrame], data_dir: Path) -> None:
@@ -78,12 +160,8 @@ def publish(frames: dict[str, pd.DataFrame], data_dir: Path) -> None:
     except BaseException:
         shutil.rmtree(staging_root, ignore_errors=True)
         raise
-    old = data_dir.with_name(data_dir.name + ".old")
-    if data_dir.exists():
-        data_dir.rename(old)
-    staging.rename(data_dir)
-    shutil.rmtree(old, ignore_errors=True)
+    swap_in(staging, data_dir)
     shutil.rmtree(staging_root, ignore_errors=True)
 
 
-__all__ = ["publish", "write_release", "check_release", "recover", "BuildError", "ValidationError"]
+__all__ = ["publish", "write_release", "check_release", "recover", "exchange", "swap_in", "BuildError", "ValidationError"]

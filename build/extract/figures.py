@@ -182,7 +182,8 @@ _CLITICS_ONLY = regex.compile(r"(?:و|ف)?(?:ب|ل|ك)?(?:ال)?|(?:و|ف)?لل"
 _CLITICS_BEFORE_ARTICLE = regex.compile(r"^(?:و|ف)?(?:ب|ل|ك)?(?=ال)|^(?:و|ف)?(?=لل)")
 _SPACES_AND_ARTICLE = regex.compile(r"\s*(?:ال)?\s*")
 _WORDS_AND_MARKS = regex.compile(r"\p{L}+|[^\s\p{L}\p{N}]")
-_DIGIT_SEQUENCE = regex.compile(r"\d+(?:\s*[/:]\s*\d+)+|\d+(?:-\d+)+")
+# Possessive and anchored on the run's first digit, so a long digit run is scanned once (linear).
+_DIGIT_SEQUENCE = regex.compile(r"(?<!\d)\d++(?:\s*[/:]\s*\d+)+|(?<!\d)\d++(?:-\d+)+")
 _ARABIC_WORD = regex.compile(r"\p{Arabic}{2,}")
 
 

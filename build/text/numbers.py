@@ -386,13 +386,18 @@ def _gap_is_space(norm: str, a: int, b: int) -> bool:
     return norm[a:b].strip() == ""
 
 
+# The longest number phrase (999,999,999,999 in words, with و between parts) is under 30 words;
+# capping a run keeps a hostile chain of number words linear rather than quadratic.
+MAX_RUN_WORDS = 40
+
+
 def _run_at(norm: str, tokens: list[Token], i: int) -> list[RunItem]:
     """The consecutive number words from tokens[i], joined by spaces or a standalone و."""
     run: list[RunItem] = []
     prev_end = None
     waw_pending = False
     j = i
-    while j < len(tokens):
+    while j < len(tokens) and j - i < MAX_RUN_WORDS:
         tok = tokens[j]
         if tok.kind != "word" or (prev_end is not None and not _gap_is_space(norm, prev_end, tok.start)):
             break

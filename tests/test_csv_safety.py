@@ -1,0 +1,135 @@
+"""Spreadsheet safety: the CSVs keep verbatim text, even text a spreadsheet would run as a formula.
+
+Policy (docs/robustness.md): a cell starting with = + - @ (or TAB/CR) is written exactly as the raw
+text has it — no leading apostrophe, no escaping beyond RFC 4180 quoting — because the verbatim
+columns must equal ``raw_text[char_start:char_end]`` byte for byte in the CSV as in the Parquet,
+and frictionless validates the CSV. Opening the CSV safely is the reader's step (import as text, or
+read the Parquet); the documentation says how.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from coalition_news import schemas
+from coalition_news.ingest import read_raw, sha256_hex
+from coalition_news.manifest import Published, SourceEntry, read_manifest, write_manifest
+from coalition_news.pipeline import extract_all
+from coalition_news.publish import write_release
+from coalition_news.tables import build_tables
+from coalition_news.validate import validate_frames
+from conftest import REPO
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+# An article written for this test: page furniture and body lines a spreadsheet would evaluate.
+FORMULA_ARTICLE = "\n".join([
+    "عنوان: التحالف يعلن حصيلة الضربات",
+    "+A -A",
+    '=HYPERLINK("http://example.invalid/?x=1","انقر هنا")',
+    "@SUM(A1:A9) قال المتحدث إن 12 ضربة نفذت",
+    "-2+3 قال الوزير: «=1+1 ليست معادلة»",
+    "+964 رقم الهاتف, و\"اقتباس\" بفاصلة",
+    "\tسطر يبدأ بمسافة جدولة قال المتحدث إن 40 جنديا وصلوا",
+    "",
+]).encode()
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """This checkout's raw/ plus the formula article, through extract → tables → validate → write."""
+    tmp = tmp_path_factory.mktemp("csv")
+    raw = tmp / "raw"
+    shutil.copytree(REPO / "raw", raw)
+    name = f"005_{sha256_hex(FORMULA_ARTICLE)[:16]}.txt"
+    (raw / name).write_bytes(FORMULA_ARTICLE)
+    entry = SourceEntry(name, sha256_hex(FORMULA_ARTICLE), None, None, Published(None, None, None, None), "ar", None)
+    write_manifest(raw, read_manifest(raw) + [entry])
+    articles = read_raw(raw)
+    texts = {a.article_id: a.text for a in articles}
+    frames = build_tables(extract_all(articles))
+    validate_frames(frames, texts)
+    write_release(frames, tmp / "data")
+    return tmp / "data", texts
+
+
+def formula_cells(out: Path, table: str) -> list[dict]:
+    """Rows of ``table``'s CSV (parsed by the csv module, as a spreadsheet would) whose verbatim
+    cell starts with a formula prefix."""
+    column = schemas.verbatim_column(table)
+    text = (out / "csv" / f"{table}.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    return [r for r in rows if r[column].startswith(FORMULA_PREFIXES)]
+
+
+def test_formula_like_cells_are_written_verbatim(release):
+    out, texts = release
+    found = {}
+    for table in schemas.table_names():
+        column = schemas.verbatim_column(table)
+        if column is None:
+            continue
+        for row in formula_cells(out, table):
+            raw = texts[row["article_id"]][int(row["char_start"]):int(row["char_end"])]
+            assert row[column] == raw, (table, row)  # not "'+A -A", not escaped
+            found.setdefault(table, []).append(row[column])
+    lines = found.get("lines", [])
+    assert "+A -A" in lines, "the seed articles' page furniture '+A -A' starts with +"
+    assert '=HYPERLINK("http://example.invalid/?x=1","انقر هنا")' in lines
+    assert any(t.startswith("@SUM") for t in lines) and any(t.startswith("-2+3") for t in lines)
+
+
+def test_a_formula_line_is_quoted_only_as_rfc_4180_requires(release):
+    out, _ = release
+    data = (out / "csv" / "lines.csv").read_text(encoding="utf-8")
+    assert ',"=HYPERLINK(""http://example.invalid/?x=1"",""انقر هنا"")",' in data  # quotes doubled, nothing added
+    assert ",+A -A," in data and ",'+A -A," not in data
+
+
+def test_the_parquet_holds_the_same_verbatim_text(release):
+    out, _ = release
+    for table in schemas.table_names():
+        column = schemas.verbatim_column(table)
+        if column is None:
+            continue
+        csv_cells = sorted(r[column] for r in formula_cells(out, table))
+        parquet_cells = sorted(v for v in pq.read_table(out / "parquet" / f"{table}.parquet").column(column).to_pylist()
+                               if v and v.startswith(FORMULA_PREFIXES))
+        assert csv_cells == parquet_cells, table
+
+
+def test_the_committed_release_keeps_plus_a_minus_a_verbatim():
+    lines = REPO / "data" / "csv" / "lines.csv"
+    if not lines.is_file():
+        pytest.skip("data/ has not been built in this checkout")
+    assert ",+A -A,boilerplate," in lines.read_text(encoding="utf-8")
+
+
+def test_a_lone_cr_inside_a_cell_is_quoted_so_no_reader_splits_the_row(tmp_path):
+    """Python's csv writer leaves a lone CR unquoted with LF line endings; readers would split there."""
+    from coalition_news.extract import extract_article
+    from coalition_news.ingest import Article
+    from coalition_news.validate import check_written
+
+    text = "عنوان\rفرعي\n\nقال الوزير إن 12 ضربة نفذت.\rوأضاف أن 30 جنديا وصلوا.\n"
+    data = text.encode()
+    name = f"005_{sha256_hex(data)[:16]}"
+    entry = SourceEntry(name + ".txt", sha256_hex(data), None, None, Published(None, None, None, None), "ar", None)
+    frames = build_tables([extract_article(Article(name, f"raw/{name}.txt", text, sha256_hex(data), len(data), entry))])
+    write_release(frames, tmp_path / "data")
+    assert check_written(tmp_path / "data") == []  # the Parquet and the CSV read back equal
+    with open(tmp_path / "data" / "csv" / "lines.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["text"] for r in rows] == ["عنوان\rفرعي", "قال الوزير إن 12 ضربة نفذت.\rوأضاف أن 30 جنديا وصلوا."]
+
+
+def test_tables_without_a_cr_keep_minimal_quoting(release):
+    out, _ = release
+    header = (out / "csv" / "lines.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert not header.startswith('"'), "only a table holding a CR is written with every text field quoted"
