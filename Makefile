@@ -61,6 +61,10 @@ site: $(STAMPS)/build
 dictionary: $(STAMPS)/build
 	$(PY) -m coalition_news dictionary
 
+## bench: time each stage on synthetic corpora (SIZES="1000 10000"; JOBS=N; BENCH_ARGS="--bulk-add 10000 --profile --verify")
+bench: $(STAMPS)/setup
+	$(PY) bench/run_bench.py $(if $(SIZES),--sizes $(SIZES)) $(if $(JOBS),--jobs $(JOBS)) $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) $(STAMPS) .pytest_cache .hypothesis dist site *.egg-info data.tmp-* data.old
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -24,7 +24,7 @@ def load_lexicon(name: str) -> dict[str, Any]:
     """The parsed ``build/lexicons/<name>.yaml``; refuses a file without ``source``."""
     path = LEXICON_DIR / f"{name}.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except FileNotFoundError as exc:
         raise LexiconError(f"{path}: lexicon not found") from exc
     except yaml.YAMLError as exc:

@@ -1,32 +1,240 @@
 """The whole build, stage by stage: raw → lines → extract → tables → validate → publish.
 
-Reading and writing happen only here and in ``ingest``/``publish``; every stage in between is a
-pure function of its input.
+Reading and writing happen only here and in ``ingest``/``publish`` (and the extraction cache);
+every stage in between is a pure function of its input.
+
+Scale (docs/performance.md): per-article extraction is cached by the article's bytes, manifest
+entry and extractor fingerprint (``cache``), and the remaining articles are extracted on every core
+(a process pool) or on a Dask cluster (``distributed``). Whichever way, the rows are put in
+article_id order before the tables are built, so the release is byte-identical to a serial build.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from . import schemas, tables
 from .extract import ArticleRows, extract_article
 from .ingest import Article, read_raw
 from .publish import publish
 from .tables import build_tables
 from .validate import validate_frames
 
+log = logging.getLogger(__name__)
 
-def extract_all(articles: list[Article]) -> list[ArticleRows]:
-    """Run the per-article extractor over every article, in article_id order."""
-    return [extract_article(a) for a in sorted(articles, key=lambda a: a.article_id)]
+# Below this many articles to extract, a process pool costs more than it saves.
+PARALLEL_MIN_ARTICLES = 64
+# Articles whose rows are held at once before they become DataFrames: bounds memory.
+BATCH_ARTICLES = 2000
+# Tasks per worker: enough to balance long and short articles, few enough to keep pickling cheap.
+CHUNKS_PER_WORKER = 8
+
+ENGINES = ("processes", "dask")
+STAGES = ("ingest", "extract", "tables", "validate", "publish")  # what ``build`` reports, in order
+
+# A stage observer: ``with stage("extract"): ...`` (the benchmark times and measures memory with it).
+StageObserver = Callable[[str], contextlib.AbstractContextManager]
 
 
-def build(root: Path) -> dict[str, pd.DataFrame]:
-    """Build, validate and publish the release of the repository at ``root``; return its tables."""
-    articles = read_raw(root / "raw")                      # 1 ingest (checks every raw file)
-    article_rows = extract_all(articles)                   # 2 lines + 3 extract, per article
-    frames = build_tables(article_rows)                    # 4 tables
-    validate_frames(frames, {a.article_id: a.text for a in articles})  # 5 validate
-    publish(frames, root / "data")                         # 6 publish (checks the files, then swaps)
+@dataclass(frozen=True)
+class BuildOptions:
+    """How to run the build; none of these options changes a byte of the release."""
+
+    jobs: int | None = None          # extraction processes; None = every core, 1 = serial
+    cache: bool = True               # reuse per-article rows from <root>/.cache/extract
+    engine: str = "processes"        # "processes" (this machine) or "dask" (dask.bag, local or remote)
+    scheduler: str | None = None     # Dask scheduler address (tcp://host:8786); None = a local cluster
+    partitioned: bool = False        # also write hive-partitioned Parquet to <root>/data-partitioned/
+    batch: int = BATCH_ARTICLES      # articles extracted and tabled at a time (bounds memory)
+
+
+def _no_observer(name: str) -> contextlib.AbstractContextManager:
+    return contextlib.nullcontext()
+
+
+def worker_count(jobs: int | None) -> int:
+    """``jobs`` or, when None or 0, every core this process may use."""
+    if jobs:
+        return max(1, jobs)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def by_article_id(articles: list[Article]) -> list[Article]:
+    return sorted(articles, key=lambda a: a.article_id)
+
+
+def extract_serial(articles: list[Article]) -> list[ArticleRows]:
+    return [extract_article(a) for a in articles]
+
+
+def extract_parallel(articles: list[Article], jobs: int, min_articles: int = PARALLEL_MIN_ARTICLES) -> list[ArticleRows]:
+    """``extract_article`` over a process pool, results in input order (``map`` keeps order).
+
+    Fewer than ``min_articles`` articles are extracted here, serially (starting workers costs more).
+    """
+    if jobs <= 1 or len(articles) < min_articles:
+        return extract_serial(articles)
+    # The first article is extracted here: lexicons and patterns load once, and the forked workers
+    # inherit them instead of each loading its own.
+    first = extract_article(articles[0])
+    rest = articles[1:]
+    chunksize = max(1, len(rest) // (jobs * CHUNKS_PER_WORKER))
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return [first, *pool.map(extract_article, rest, chunksize=chunksize)]
+
+
+def _extract_uncached(articles: list[Article], options: BuildOptions, client=None) -> list[ArticleRows]:
+    if not articles:
+        return []
+    if options.engine == "dask":
+        from .distributed import extract_with_dask
+
+        return extract_with_dask(articles, scheduler=options.scheduler, workers=worker_count(options.jobs), client=client)
+    return extract_parallel(articles, worker_count(options.jobs))
+
+
+def _extract_cached(articles: list[Article], options: BuildOptions, cache, client=None) -> tuple[list[ArticleRows], list[str], int]:
+    """(rows, cache keys, how many came from the cache); fresh rows are saved to the cache."""
+    from .cache import article_key
+
+    keys = [article_key(a) for a in articles]
+    found = dict(cache.get_many(keys))
+    missing = [(k, a) for k, a in zip(keys, articles) if k not in found]
+    fresh = _extract_uncached([a for _, a in missing], options, client)
+    cache.put_many((k, rows) for (k, _), rows in zip(missing, fresh))
+    found.update((k, rows) for (k, _), rows in zip(missing, fresh))
+    return [found[k] for k in keys], keys, len(keys) - len(missing)
+
+
+@contextlib.contextmanager
+def _dask_client(options: BuildOptions):
+    """One Dask client for every batch of the build (None with the process engine)."""
+    if options.engine not in ENGINES:
+        raise ValueError(f"unknown engine {options.engine!r}; choose one of {', '.join(ENGINES)}")
+    if options.engine != "dask":
+        yield None
+        return
+    from .distributed import dask_client
+
+    with dask_client(options.scheduler, worker_count(options.jobs)) as client:
+        yield client
+
+
+@contextlib.contextmanager
+def _open_cache(root: Path | None, options: BuildOptions):
+    if not (options.cache and root is not None):
+        yield None
+        return
+    from .cache import ExtractCache
+
+    cache = ExtractCache.open(root)
+    try:
+        yield cache
+    finally:
+        cache.close()
+
+
+def _batches(articles: list[Article], size: int) -> Iterator[list[Article]]:
+    for i in range(0, len(articles), max(1, size)):
+        yield articles[i:i + size]
+
+
+def extract_batches(articles: list[Article], options: BuildOptions, root: Path | None = None,
+                    stage: StageObserver = _no_observer) -> Iterator[list[ArticleRows]]:
+    """Rows of ``options.batch`` articles at a time, in article_id order, via the cache when on.
+
+    Only one batch of rows is alive at a time: the caller turns each into DataFrames and drops it.
+    """
+    with _open_cache(root, options) as cache, _dask_client(options) as client:
+        keys: list[str] = []
+        cached = 0
+        for batch in _batches(by_article_id(articles), options.batch):
+            with stage("extract"):
+                if cache is None:
+                    rows = _extract_uncached(batch, options, client)
+                else:
+                    rows, batch_keys, hits = _extract_cached(batch, options, cache, client)
+                    keys += batch_keys
+                    cached += hits
+            yield rows
+            del rows  # the caller has made tables of it
+        if cache is not None:
+            with stage("extract"):
+                log.info("extract: %d of %d articles cached, %d to extract", cached, len(keys), len(keys) - cached)
+                cache.prune(keys)
+
+
+def extract_all(articles: list[Article], options: BuildOptions | None = None, root: Path | None = None) -> list[ArticleRows]:
+    """Run the per-article extractor over every article, in article_id order.
+
+    With ``root`` and ``options.cache``, rows are reused from and saved to ``root/.cache/extract``.
+    Serial by default (``options`` None): the plain reference a parallel build must equal.
+    """
+    options = options or BuildOptions(jobs=1, cache=False)
+    return [rows for batch in extract_batches(articles, options, root) for rows in batch]
+
+
+def merge_table_parts(parts: list[dict[str, pd.DataFrame]], speaker_refs: list) -> dict[str, pd.DataFrame]:
+    """The tables of consecutive batches as one release: concatenated, in primary-key order, with
+    speakers merged across every batch (as ``build_tables`` does over all articles at once)."""
+    if not parts:
+        return build_tables([])
+    if len(parts) == 1:
+        return parts[0]
+    frames = {}
+    for table in schemas.table_names():
+        if table == "speakers":
+            frames[table] = tables.frame(table, tables.speaker_rows([ArticleRows(article={}, speakers=speaker_refs)]))
+        else:
+            df = pd.concat([p[table] for p in parts], ignore_index=True)
+            frames[table] = df.sort_values(schemas.primary_key(table), kind="mergesort", ignore_index=True)
     return frames
+
+
+def tables_in_batches(article_batches: Iterable[list[ArticleRows]], stage: StageObserver = _no_observer) -> dict[str, pd.DataFrame]:
+    """``build_tables`` of every batch, merged: memory holds the tables plus one batch of rows."""
+    parts: list[dict[str, pd.DataFrame]] = []
+    speaker_refs: list = []
+    for rows in article_batches:
+        with stage("tables"):
+            parts.append(build_tables(rows))
+            speaker_refs += [ref for r in rows for ref in r.speakers]
+            del rows
+    with stage("tables"):
+        return merge_table_parts(parts, speaker_refs)
+
+
+def build(root: Path, options: BuildOptions | None = None, stage: StageObserver = _no_observer) -> dict[str, pd.DataFrame]:
+    """Build, validate and publish the release of the repository at ``root``; return its tables.
+
+    Extraction and table building alternate batch by batch (``options.batch`` articles), so the
+    per-article rows of the whole corpus are never in memory at once.
+    """
+    options = options or BuildOptions()
+    with stage("ingest"):
+        articles = read_raw(root / "raw")                      # 1 ingest (checks every raw file)
+    # 2 lines + 3 extract, per article; 4 tables, batch by batch
+    frames = tables_in_batches(extract_batches(articles, options, root, stage), stage)
+    with stage("validate"):
+        validate_frames(frames, {a.article_id: a.text for a in articles})  # 5 validate
+        del articles
+    with stage("publish"):
+        publish(frames, root / "data")                         # 6 publish (checks the files, then swaps)
+    if options.partitioned:
+        from .distributed import publish_partitioned
+
+        with stage("partitioned"):
+            publish_partitioned(frames, root / "data-partitioned")
+    return frames
+

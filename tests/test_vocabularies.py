@@ -30,3 +30,6 @@ def test_speech_vocabularies():
     assert set(schemas.enum_values("speakers", "kind")) == set(speakers.KINDS)
     assert set(schemas.enum_values("quotes", "attribution")) == set(speakers.ATTRIBUTIONS)
     assert set(schemas.enum_values("speaker_mentions", "mention_type")) == set(speakers.MENTION_TYPES)
+    from coalition_news.extract import quotes
+
+    assert set(schemas.enum_values("quotes", "quote_mark")) == set(quotes.QUOTE_MARKS)

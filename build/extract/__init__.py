@@ -10,7 +10,7 @@ yield nothing. Ids come from provenance (article_id + kind letter + char_start),
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 from ..ingest import Article
 from ..lines import Line, article_lines
@@ -48,7 +48,7 @@ def _provenance(ln: Line, start: int, end: int) -> dict:
 
 def _record(obj) -> dict:
     """A dataclass as a dict, minus the line-local span (replaced by file provenance)."""
-    d = asdict(obj)
+    d = {f.name: getattr(obj, f.name) for f in fields(obj)}  # shallow: asdict's deep copy is slow
     # line-local spans are replaced by file provenance; sub-spans (trigger, location) are
     # published as text only, which is verbatim within the row's line
     for key in ("start", "end", "line", "speaker", "trigger_start", "trigger_end", "location_start", "location_end"):

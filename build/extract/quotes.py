@@ -201,6 +201,9 @@ class FastNormalized:
 # --- quotation marks ----------------------------------------------------------------------
 
 _MARK_CLASSES = {'"': '"', "«": "«»", "»": "«»", "“": "“”", "”": "“”", "„": "“”", "‟": "“”", "‘": "‘’", "’": "‘’"}
+# Every mark a quotation can open with, as printed (outlets writing right to left may swap » and «):
+# the quote_mark vocabulary of the quotes table.
+QUOTE_MARKS = tuple(_MARK_CLASSES)
 _ANY_MARK = regex.compile("[" + "".join(_MARK_CLASSES) + "]")
 _CLOSE_FOLLOW = set("،,.:;؛!?؟)]}-–—…") | {""}
 

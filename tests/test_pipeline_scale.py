@@ -1,0 +1,187 @@
+"""Scale options never change the release: parallel, cached, incremental and Dask builds are
+byte-identical to a serial clean build; the cache invalidates when an article, its manifest entry or
+the extractor changes; partitioned Parquet reads back as the same tables."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from coalition_news import cache as cache_mod
+from coalition_news import pipeline, schemas
+from coalition_news.cache import ExtractCache, article_key, extractor_fingerprint
+from coalition_news.distributed import article_block, read_partitioned, write_partitioned
+from coalition_news.ingest import read_raw
+from coalition_news.manifest import read_manifest, write_manifest
+from coalition_news.pipeline import BuildOptions, build, extract_all, extract_parallel, extract_serial
+from coalition_news.publish import write_release
+from coalition_news.tables import build_tables
+
+from conftest import REPO, run_cli, tree_bytes
+
+
+@pytest.fixture(scope="module")
+def articles():
+    return pipeline.by_article_id(read_raw(REPO / "raw"))
+
+
+@pytest.fixture(scope="module")
+def serial_rows(articles):
+    return extract_serial(articles)
+
+
+def release_bytes(rows, tmp: Path) -> dict[str, bytes]:
+    write_release(build_tables(rows), tmp)
+    return tree_bytes(tmp)
+
+
+def test_parallel_extraction_equals_serial(articles, serial_rows, tmp_path):
+    parallel = extract_parallel(articles, jobs=2, min_articles=1)
+    assert [r.article["article_id"] for r in parallel] == [a.article_id for a in articles]
+    assert parallel == serial_rows
+    assert release_bytes(parallel, tmp_path / "p") == release_bytes(serial_rows, tmp_path / "s")
+
+
+def test_extract_all_sorts_by_article_id(articles, serial_rows):
+    assert extract_all(list(reversed(articles))) == serial_rows
+
+
+def test_cli_parallel_cached_build_equals_serial_clean_build(repo_copy, tmp_path):
+    clean = tmp_path / "clean"
+    shutil.copytree(repo_copy / "raw", clean / "raw")
+    assert run_cli(clean, "build", "--jobs", "1", "--no-cache").returncode == 0
+    assert not (clean / ".cache").exists()
+    for _ in range(2):  # the first run fills the cache, the second reads every article from it
+        result = run_cli(repo_copy, "build", "--jobs", "2")
+        assert result.returncode == 0, result.stderr
+        assert tree_bytes(repo_copy / "data") == tree_bytes(clean / "data")
+    assert (repo_copy / cache_mod.CACHE_DIR / cache_mod.CACHE_FILE).is_file()
+
+
+def test_incremental_build_extracts_only_the_new_article(repo_copy, tmp_path, monkeypatch):
+    """Build four articles, add the fifth, rebuild: one extraction, and the bytes of a clean build."""
+    entries = read_manifest(repo_copy / "raw")
+    held_back = entries[-1]
+    moved = tmp_path / held_back.file
+    shutil.move(repo_copy / "raw" / held_back.file, moved)
+    write_manifest(repo_copy / "raw", entries[:-1])
+    build(repo_copy, BuildOptions(jobs=1, cache=True))
+
+    (repo_copy / "raw" / held_back.file).write_bytes(moved.read_bytes())
+    write_manifest(repo_copy / "raw", entries)
+    extracted = []
+    real = pipeline.extract_article
+    monkeypatch.setattr(pipeline, "extract_article", lambda a: extracted.append(a.article_id) or real(a))
+    build(repo_copy, BuildOptions(jobs=1, cache=True))
+    assert extracted == [held_back.article_id]
+
+    clean = tmp_path / "clean"
+    shutil.copytree(repo_copy / "raw", clean / "raw")
+    build(clean, BuildOptions(jobs=1, cache=False))
+    assert tree_bytes(repo_copy / "data") == tree_bytes(clean / "data")
+
+
+def test_cache_key_covers_bytes_and_manifest_entry_not_its_line(articles):
+    a = articles[0]
+    assert article_key(a) == article_key(dataclasses.replace(a, source=dataclasses.replace(a.source, manifest_line=999)))
+    assert article_key(a) != article_key(dataclasses.replace(a, source=dataclasses.replace(a.source, outlet="وكالة أخرى")))
+    assert article_key(a) != article_key(dataclasses.replace(a, sha256="0" * 64))
+
+
+def test_fingerprint_changes_when_a_lexicon_or_extractor_changes(tmp_path):
+    package = tmp_path / "pkg"
+    shutil.copytree(REPO / "build", package, ignore=shutil.ignore_patterns("__pycache__"))
+    before = extractor_fingerprint(package)
+    assert extractor_fingerprint(package) == before
+    lexicon = next((package / "lexicons").glob("*.yaml"))
+    lexicon.write_text(lexicon.read_text(encoding="utf-8") + "\n# قائمة معدلة\n", encoding="utf-8")
+    after_lexicon = extractor_fingerprint(package)
+    assert after_lexicon != before
+    extractor = package / "extract" / "__init__.py"
+    extractor.write_text(extractor.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    assert extractor_fingerprint(package) not in (before, after_lexicon)
+    (package / "cli.py").write_text("# not part of extraction\n", encoding="utf-8")
+    assert extractor_fingerprint(package) == extractor_fingerprint(package)
+
+
+def test_cache_ignores_rows_of_another_fingerprint_and_prunes_them(tmp_path, serial_rows):
+    old = ExtractCache.open(tmp_path, fingerprint="old")
+    old.put_many([("k1", serial_rows[0]), ("k2", serial_rows[1])])
+    old.close()
+    new = ExtractCache.open(tmp_path, fingerprint="new")
+    assert dict(new.get_many(["k1", "k2"])) == {}
+    new.put_many([("k1", serial_rows[0])])
+    assert dict(new.get_many(["k1", "k2"])) == {"k1": serial_rows[0]}
+    assert new.prune(["k1"]) == 1          # "k2" of "old" goes; "k1" was replaced by the "new" rows
+    assert len(new) == 1
+    new.close()
+
+
+def test_dask_extraction_equals_serial(articles, serial_rows, tmp_path):
+    pytest.importorskip("dask.bag")
+    distributed = pytest.importorskip("distributed")
+    from coalition_news.distributed import extract_with_dask
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            rows = extract_with_dask(articles, client=client, workers=2)
+    assert rows == serial_rows
+    assert release_bytes(rows, tmp_path / "d") == release_bytes(serial_rows, tmp_path / "s")
+
+
+def test_article_block_groups_a_thousand_articles():
+    ids = pd.Series(["000_6380a1c75a270f68", "999_ed127326e84fb47c", "1000_a469f832d7dd3b47", "123456_596b086985615e85"])
+    assert article_block(ids).tolist() == ["00000", "00000", "00001", "00123"]
+
+
+def test_partitioned_parquet_reads_back_as_the_tables(serial_rows, tmp_path):
+    frames = build_tables(serial_rows)
+    written = write_partitioned(frames, tmp_path / "parts")
+    assert tmp_path / "parts" / "quotes" / "article_block=00000" / "part-0.parquet" in written
+    for table, df in frames.items():
+        back = read_partitioned(tmp_path / "parts", table)
+        dtypes = schemas.pandas_dtypes(table)
+        back = back.astype({c: d for c, d in dtypes.items() if not d.startswith("datetime64")})
+        for c, d in dtypes.items():
+            if d.startswith("datetime64"):
+                back[c] = pd.to_datetime(back[c]).astype(d)
+        pd.testing.assert_frame_equal(back, df)
+
+
+def test_tables_built_batch_by_batch_equal_tables_built_at_once(serial_rows, tmp_path):
+    """Batches of two articles (speakers merged across batches) give the release of one batch."""
+    batches = [serial_rows[i:i + 2] for i in range(0, len(serial_rows), 2)]
+    frames = pipeline.tables_in_batches(batches)
+    whole = build_tables(serial_rows)
+    assert list(frames) == list(whole)
+    for table in whole:
+        pd.testing.assert_frame_equal(frames[table], whole[table])
+    write_release(frames, tmp_path / "batched")
+    assert tree_bytes(tmp_path / "batched") == release_bytes(serial_rows, tmp_path / "whole")
+
+
+def test_build_in_small_batches_equals_one_batch(repo_copy, tmp_path):
+    one = tmp_path / "one"
+    shutil.copytree(repo_copy / "raw", one / "raw")
+    build(one, BuildOptions(jobs=1, cache=False))
+    build(repo_copy, BuildOptions(jobs=1, cache=True, batch=2))
+    assert tree_bytes(repo_copy / "data") == tree_bytes(one / "data")
+
+
+@pytest.mark.slow
+def test_cli_dask_partitioned_build_equals_serial_clean_build(repo_copy, tmp_path):
+    pytest.importorskip("distributed")
+    clean = tmp_path / "clean"
+    shutil.copytree(repo_copy / "raw", clean / "raw")
+    assert run_cli(clean, "build", "--jobs", "1", "--no-cache").returncode == 0
+    result = run_cli(repo_copy, "build", "--engine", "dask", "--jobs", "2", "--no-cache", "--partitioned")
+    assert result.returncode == 0, result.stderr
+    assert tree_bytes(repo_copy / "data") == tree_bytes(clean / "data")
+    parts = repo_copy / "data-partitioned"
+    assert sorted(p.name for p in parts.iterdir()) == sorted(schemas.table_names())
+    quotes = read_partitioned(parts, "quotes")
+    assert quotes["quote_id"].tolist() == pd.read_csv(clean / "data" / "csv" / "quotes.csv")["quote_id"].tolist()
