@@ -87,8 +87,8 @@ class ExtractCache:
     """Cached ``ArticleRows`` of one extractor fingerprint, in ``<root>/.cache/extract``.
 
     >>> cache = ExtractCache.open(root)                    # doctest: +SKIP
-    >>> hits = cache.get_many([article_key(a) for a in articles])
-    >>> cache.put_many({key: rows, ...}); cache.close()
+    >>> hits = cache.get_many([article_key(a) for a in articles])  # doctest: +SKIP
+    >>> cache.put_many({key: rows, ...}); cache.close()          # doctest: +SKIP
     """
 
     _BATCH = 500  # keys per SELECT (SQLite limits the number of bound parameters)

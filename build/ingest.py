@@ -58,7 +58,7 @@ class Article:
     """A raw article that passed every check: its decoded text and its manifest entry."""
 
     article_id: str
-    raw_path: str        # relative to the repository, e.g. "raw/000_6380a1c75a270f68.txt"
+    raw_path: str        # relative to the repository, e.g. "raw/007_0123456789abcdef.txt"
     text: str            # the whole file decoded as UTF-8; all offsets index into this
     sha256: str
     n_bytes: int

@@ -2,7 +2,7 @@
 
     >>> from coalition_news import load
     >>> quotes = load("quotes")                                  # data/parquet/quotes.parquet
-    >>> quotes = load("quotes", release="coalition-news-0.1.0.zip")
+    >>> quotes = load("quotes", release="coalition-news-0.1.0.zip")  # doctest: +SKIP
 
 Dtypes follow the Table Schema (the release's own schemas when reading a release zip):
 

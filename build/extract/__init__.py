@@ -38,7 +38,7 @@ class ArticleRows:
 
 
 def row_id(article_id: str, letter: str, char_start: int) -> str:
-    """``row_id("000_6380a1c75a270f68", "q", 1234)`` → ``"000_6380a1c75a270f68-q0001234"``."""
+    """``row_id("007_0123456789abcdef", "q", 1234)`` → ``"007_0123456789abcdef-q0001234"``."""
     return f"{article_id}-{letter}{char_start:07d}"
 
 

@@ -59,8 +59,8 @@ MONTH_LOCALES = ("ar_IQ", "ar_EG", "ar_SA", "ar_TN", "ar_DZ", "ar_MA")
 class Figure:
     """One stated quantity. ``line_text[start:end] == text`` always holds.
 
-    >>> extract_figures("نفذ  37800 طلعة جوية")[0]
-    Figure(start=5, end=20, text='37800 طلعة جوية', value=37800.0, unit='sortie', counted='طلعة جوية', qualifier='exact', value_kind='digits', context=None)
+    >>> extract_figures("نفذ  41250 طلعة جوية")[0]
+    Figure(start=5, end=20, text='41250 طلعة جوية', value=41250.0, unit='sortie', counted='طلعة جوية', qualifier='exact', value_kind='digits', context=None)
     """
 
     start: int  # line-local offset of the first character (0-based)
