@@ -28,6 +28,20 @@ def repo_copy(tmp_path: Path) -> Path:
     return root
 
 
+def copy_built_repo(root: Path) -> Path:
+    """``root`` becomes a repository with raw/ and a built data/: the committed one, or a fresh build."""
+    from coalition_news.schemas import table_names
+
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(REPO / "raw", root / "raw")
+    if all((REPO / "data" / "parquet" / f"{t}.parquet").is_file() for t in table_names()):
+        shutil.copytree(REPO / "data", root / "data")
+    else:
+        built = run_cli(root, "build")
+        assert built.returncode == 0, f"no data/ in the repository and the build failed:\n{built.stderr}"
+    return root
+
+
 def run_cli(root: Path, *args: str) -> subprocess.CompletedProcess:
     """``python -m coalition_news --root ROOT ARGS`` as a user would run it."""
     return subprocess.run(

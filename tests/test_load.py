@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +11,7 @@ from coalition_news import load, schemas
 from coalition_news.load import LoadError
 from coalition_news.release import build_release
 from coalition_news.validate import read_csv_typed
-from conftest import REPO, run_cli
+from conftest import copy_built_repo
 
 TABLES = schemas.table_names()
 # What the README promises, written out here rather than derived from the code under test.
@@ -27,15 +26,7 @@ def expected_dtype(field: dict):
 @pytest.fixture(scope="module")
 def root(tmp_path_factory) -> Path:
     """A temporary repository root with raw/ and a built data/ (the committed one, or a fresh build)."""
-    root = tmp_path_factory.mktemp("load") / "repo"
-    root.mkdir()
-    shutil.copytree(REPO / "raw", root / "raw")
-    if all((REPO / "data" / "parquet" / f"{t}.parquet").is_file() for t in TABLES):
-        shutil.copytree(REPO / "data", root / "data")
-    else:
-        built = run_cli(root, "build")
-        assert built.returncode == 0, f"no data/ in the repository and the build failed:\n{built.stderr}"
-    return root
+    return copy_built_repo(tmp_path_factory.mktemp("load") / "repo")
 
 
 @pytest.fixture(scope="module")

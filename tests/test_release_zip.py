@@ -16,28 +16,16 @@ import yaml
 from coalition_news import schemas
 from coalition_news.dictionary import render_dictionary
 from coalition_news.release import ReleaseError, build_release, release_name, write_zip_once, zip_bytes
-from conftest import REPO, run_cli
+from conftest import REPO, copy_built_repo, run_cli
 
 TABLES = schemas.table_names()
 VERSION = schemas.datapackage()["version"]
 
 
-def complete_data(folder: Path) -> bool:
-    return all((folder / k / f"{t}.{k}").is_file() for t in TABLES for k in ("csv", "parquet"))
-
-
 @pytest.fixture(scope="module")
 def root(tmp_path_factory) -> Path:
     """A temporary repository root with raw/ and a built data/ (the committed one, or a fresh build)."""
-    root = tmp_path_factory.mktemp("release") / "repo"
-    root.mkdir()
-    shutil.copytree(REPO / "raw", root / "raw")
-    if complete_data(REPO / "data"):
-        shutil.copytree(REPO / "data", root / "data")
-    else:
-        built = run_cli(root, "build")
-        assert built.returncode == 0, f"no data/ in the repository and the build failed:\n{built.stderr}"
-    return root
+    return copy_built_repo(tmp_path_factory.mktemp("release") / "repo")
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from coalition_news import load, schemas
 from coalition_news.site import Span, highlight
-from conftest import REPO, run_cli
+from conftest import copy_built_repo, run_cli
 
 TABLES = schemas.table_names()
 CHROMIUM_FLAGS = [
@@ -116,14 +116,7 @@ def test_highlight_keeps_the_text_and_covers_each_span_exactly(case):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     """The site built from the committed data/ (or a fresh build) into a temporary folder."""
-    root = tmp_path_factory.mktemp("site") / "repo"
-    root.mkdir()
-    shutil.copytree(REPO / "raw", root / "raw")
-    if all((REPO / "data" / "parquet" / f"{t}.parquet").is_file() for t in TABLES):
-        shutil.copytree(REPO / "data", root / "data")
-    else:
-        built = run_cli(root, "build")
-        assert built.returncode == 0, f"no data/ in the repository and the build failed:\n{built.stderr}"
+    root = copy_built_repo(tmp_path_factory.mktemp("site") / "repo")
     result = run_cli(root, "site", "--out", str(root / "site"))
     assert result.returncode == 0, result.stderr
     return root / "site"

@@ -44,7 +44,7 @@ import regex
 from babel.dates import get_month_names
 
 from ..lexicon import load_lexicon
-from ..text.normalise import NormalizedText, normalize
+from ..text.normalise import NormalizedText, normalize, translation_table
 from ..text.numbers import NumberMatch, Token, find_numbers, number_word_forms, tokenize, word_info
 
 __all__ = ["Figure", "extract_figures"]
@@ -212,18 +212,6 @@ def _is_designation(norm: str, num: NumberMatch) -> bool:
 # --- fast normalisation with an offset map ---------------------------------------------------
 
 
-@cache
-def _translation() -> dict[int, str | None]:
-    """``str.translate`` table equal to ``NormalizedText`` character by character (BMP)."""
-    table: dict[int, str | None] = {}
-    for cp in range(0x10000):
-        if 0xD800 <= cp < 0xE000:
-            continue
-        c = chr(cp)
-        mapped = NormalizedText.of(c).text
-        if mapped != c:
-            table[cp] = mapped or None
-    return table
 
 
 @cache
@@ -231,7 +219,7 @@ def _substitution() -> tuple[re.Pattern, Callable[[re.Match], str]]:
     """One character class of every character normalisation changes, and its replacement.
     Stdlib ``re`` here: on this plain class it substitutes about twice as fast as ``regex``
     and ``str.translate`` (most characters of a line are left alone)."""
-    table = {chr(cp): mapped or "" for cp, mapped in _translation().items()}
+    table = {chr(cp): mapped or "" for cp, mapped in translation_table().items()}
     pattern = re.compile("[" + re.escape("".join(table)) + "]")
     return pattern, lambda m: table[m.group()]
 
@@ -240,7 +228,7 @@ def _substitution() -> tuple[re.Pattern, Callable[[re.Match], str]]:
 def _deletions() -> tuple[regex.Pattern, frozenset[str]]:
     """The characters normalisation deletes, and those of them that stay with the letter before
     them at the end of a span (diacritics, tatweel) — both read off ``NormalizedText`` itself."""
-    deleted = [chr(cp) for cp, mapped in _translation().items() if mapped is None]
+    deleted = [chr(cp) for cp, mapped in translation_table().items() if mapped is None]
     pattern = regex.compile("[" + "".join(regex.escape(c) for c in deleted) + "]")
     trailing = frozenset(c for c in deleted if NormalizedText.of("ب" + c + "ب").raw_span(0, 1) == (0, 2))
     return pattern, trailing

@@ -51,7 +51,7 @@ from functools import cache, lru_cache
 import regex
 
 from ..lexicon import load_lexicon
-from ..text.normalise import NormalizedText, normalize
+from ..text.normalise import NormalizedText, normalize, translation_table
 from .speakers import (
     COMPLEMENTISERS,
     Mention,
@@ -138,26 +138,13 @@ def _is_verb(word: str) -> bool:
 
 # --- fast normalisation with an offset map ---------------------------------------------------
 
-@cache
-def _translation() -> dict[int, str | None]:
-    """A ``str.translate`` table equal to ``NormalizedText`` character by character (BMP),
-    read off ``NormalizedText`` itself so the two cannot drift apart."""
-    table: dict[int, str | None] = {}
-    for cp in range(0x10000):
-        if 0xD800 <= cp < 0xE000:
-            continue
-        c = chr(cp)
-        mapped = NormalizedText.of(c).text
-        if mapped != c:
-            table[cp] = mapped or None
-    return table
 
 
 @cache
 def _deleted_chars() -> tuple[regex.Pattern, frozenset[str]]:
     """The characters normalisation deletes, and those (diacritics, tatweel) that a span ending
     on the letter before them keeps, as ``NormalizedText.raw_span`` does."""
-    deleted = [chr(cp) for cp, mapped in _translation().items() if mapped is None]
+    deleted = [chr(cp) for cp, mapped in translation_table().items() if mapped is None]
     pattern = regex.compile("[" + "".join(regex.escape(c) for c in deleted) + "]")
     trailing = frozenset(c for c in deleted if NormalizedText.of("ب" + c + "ب").raw_span(0, 1) == (0, 2))
     return pattern, trailing
@@ -172,7 +159,7 @@ class FastNormalized:
 
     def __init__(self, raw: str):
         self.raw = raw
-        self.text = raw.translate(_translation())
+        self.text = raw.translate(translation_table())
         if len(self.text) == len(raw):
             self._deleted_raw: list[int] = []
             self._before_index: list[int] = []

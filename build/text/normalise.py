@@ -50,8 +50,14 @@ _SPACES = {"\u00a0", "\u2007", "\u202f", "\u2009", "\u200a", "\u2002", "\u2003",
 
 
 # One translation table does the whole character mapping in C (str.translate): deleted
-# characters map to None, everything else to exactly one character.
+# characters map to None, everything else to exactly one character. Extractors that keep their
+# own offset maps use it too (``translation_table``), so no module can drift from this one.
 _TABLE = {ord(c): None for c in _DELETE} | {ord(c): " " for c in _SPACES} | {ord(k): v for k, v in _SUBSTITUTE.items()}
+
+
+def translation_table() -> dict[int, str | None]:
+    """The ``str.translate`` table of the normalisation: code point → one character, or None (deleted)."""
+    return _TABLE
 _DELETED = regex.compile("[" + "".join(regex.escape(c) for c in sorted(_DELETE)) + "]")
 
 
