@@ -70,7 +70,8 @@ def split_lines(article_id: str, text: str) -> list[Line]:
 @cache
 def _furniture():
     lex = load_lexicon("page_furniture")
-    patterns = [regex.compile(normalize(p), regex.IGNORECASE) for p in lex["boilerplate_patterns"]]
+    # one alternation instead of a search per pattern: only whether any of them matches counts
+    patterns = regex.compile("|".join(f"(?:{normalize(p)})" for p in lex["boilerplate_patterns"]), regex.IGNORECASE)
     sections = frozenset(normalize(w) for w in lex["section_labels"])
     credits = sorted({normalize(w).lower() for w in lex["caption_credit_words"]}, key=len, reverse=True)
     credit_alt = "|".join(regex.escape(c) for c in credits)
@@ -98,7 +99,7 @@ def _is_boilerplate(norm: str, raw: str) -> bool:
     patterns, sections, _, _ = _furniture()
     if not has_arabic(raw) and not regex.search(r"\d{4}", raw):
         return True  # Latin-only interface text: "Accessibility links", "XS"
-    if any(p.search(norm) for p in patterns):
+    if patterns.search(norm):
         return True
     words = _words(norm)
     return 0 < len(words) <= 3 and words[0] in sections

@@ -198,21 +198,32 @@ def _check_entry(raw: Any, where: str) -> SourceEntry:
     )
 
 
+def _parse_once(text: str):
+    """``yaml.compose`` and ``yaml.load`` from one parse: (the node tree's first duplicate key, the
+    entry lines, the data). The node facts are read before construction, which may rewrite the
+    tree (merge keys), so they equal those of a separate ``compose``."""
+    loader = _LOADER(text)
+    try:
+        root = loader.get_single_node()
+        duplicate, lines = _duplicate_key(root), _entry_lines(root)
+        data = loader.construct_document(root) if root is not None else None
+    finally:
+        loader.dispose()
+    return duplicate, lines, data
+
+
 def parse_manifest(text: str, path: str = "raw/sources.yaml") -> list[SourceEntry]:
     """Entries of a manifest's text, checked; raises ManifestError naming the line."""
     try:
-        data = yaml.load(text, Loader=_LOADER)
-        root = yaml.compose(text, Loader=_LOADER)
+        duplicate, lines, data = _parse_once(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else path
         raise ManifestError(f"{where}: not valid safe YAML ({getattr(exc, 'problem', None) or exc})") from None
-    duplicate = _duplicate_key(root)
     if duplicate:
         raise ManifestError(f"{path}:{duplicate[0]}: the field {duplicate[1]!r} is given twice in one mapping")
     if not isinstance(data, dict) or set(data) != {"articles"} or not isinstance(data["articles"], list):
         raise ManifestError(f"{path}: the manifest must be a mapping with exactly one key, 'articles', holding a list")
-    lines = _entry_lines(root)
     entries: list[SourceEntry] = []
     seen: dict[str, int] = {}
     for i, raw in enumerate(data["articles"]):

@@ -44,7 +44,7 @@ import regex
 from babel.dates import get_month_names
 
 from ..lexicon import load_lexicon
-from ..text.normalise import NormalizedText, normalize, translation_table
+from ..text.normalise import NormalizedText, normalize, translated, translation_table
 from ..text.numbers import NumberMatch, Token, find_numbers, number_word_forms, tokenize, word_info
 
 __all__ = ["Figure", "extract_figures"]
@@ -215,16 +215,6 @@ def _is_designation(norm: str, num: NumberMatch) -> bool:
 
 
 @cache
-def _substitution() -> tuple[re.Pattern, Callable[[re.Match], str]]:
-    """One character class of every character normalisation changes, and its replacement.
-    Stdlib ``re`` here: on this plain class it substitutes about twice as fast as ``regex``
-    and ``str.translate`` (most characters of a line are left alone)."""
-    table = {chr(cp): mapped or "" for cp, mapped in translation_table().items()}
-    pattern = re.compile("[" + re.escape("".join(table)) + "]")
-    return pattern, lambda m: table[m.group()]
-
-
-@cache
 def _deletions() -> tuple[regex.Pattern, frozenset[str]]:
     """The characters normalisation deletes, and those of them that stay with the letter before
     them at the end of a span (diacritics, tatweel) — both read off ``NormalizedText`` itself."""
@@ -238,8 +228,7 @@ def _normalised(text: str) -> tuple[str, Callable[[int, int], tuple[int, int]]]:
     """The line's normalised text and a function mapping a normalised span to the raw span,
     equal to ``NormalizedText.of(text)`` and its ``raw_span`` (tested), without a per-character
     Python loop: deleted characters are found by one regex, offsets by bisection."""
-    pattern, replacement = _substitution()
-    norm = pattern.sub(replacement, text)
+    norm = translated(text)  # cached: the other extractors normalise the same line
     if len(norm) == len(text):  # substitutions only: offsets are unchanged
         return norm, lambda s, e: (s, e)
     pattern, trailing = _deletions()

@@ -51,7 +51,7 @@ from functools import cache, lru_cache
 import regex
 
 from ..lexicon import load_lexicon
-from ..text.normalise import NormalizedText, normalize, translation_table
+from ..text.normalise import NormalizedText, normalize, translated, translation_table
 from .speakers import (
     COMPLEMENTISERS,
     Mention,
@@ -159,7 +159,7 @@ class FastNormalized:
 
     def __init__(self, raw: str):
         self.raw = raw
-        self.text = raw.translate(translation_table())
+        self.text = translated(raw)  # shared with the other extractors' view of the line
         if len(self.text) == len(raw):
             self._deleted_raw: list[int] = []
             self._before_index: list[int] = []

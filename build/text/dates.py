@@ -588,7 +588,7 @@ class _Cand(NamedTuple):
 
 # which cheap look-up must succeed before a pattern is worth running on a line
 _GATE_OF = {
-    "numeric": "digit", "hijri_year": "digit", "year_range": "digit", "year": "digit",
+    "numeric": "digit", "hijri_year": "digits4", "year_range": "digits4", "year": "digits4",
     "hijri_day": "hijri", "hijri_month": "hijri", "day_month": "month", "month": "month", "day_range": "month",
     "day_of_rel_month": "period", "relative_year_word": "period", "recent_unit": "period",
     "last_n_units": "unit", "ago": "unit", "yesterday": "yesterday", "today": "today", "weekday": "weekday",
@@ -614,6 +614,7 @@ def _gates() -> dict[str, frozenset[str]]:
 
 _LETTERS = regex.compile(r"\p{L}+")
 _DIGIT = regex.compile(r"\d")
+_FOUR_DIGITS = regex.compile(r"\d{4}")  # every year pattern needs four digits in a row
 
 
 def _open_gates(nt_text: str) -> set[str]:
@@ -623,6 +624,8 @@ def _open_gates(nt_text: str) -> set[str]:
     opened = {name for name, keys in _gates().items() if not words.isdisjoint(keys)}
     if _DIGIT.search(nt_text):
         opened.add("digit")
+        if _FOUR_DIGITS.search(nt_text):
+            opened.add("digits4")
     return opened
 
 

@@ -61,6 +61,17 @@ def translation_table() -> dict[int, str | None]:
 _DELETED = regex.compile("[" + "".join(regex.escape(c) for c in sorted(_DELETE)) + "]")
 
 
+@lru_cache(maxsize=16384)
+def translated(raw: str) -> str:
+    """``raw.translate(translation_table())``, once per line: dates, places, events, quotes and
+    figures each normalise the same lines of an article.
+
+    >>> translated("قالَ «نعم»")
+    'قال "نعم"'
+    """
+    return raw.translate(_TABLE)
+
+
 @dataclass(frozen=True)
 class NormalizedText:
     """A normalised view of ``raw`` that remembers where each character came from.
@@ -79,7 +90,7 @@ class NormalizedText:
 
     @classmethod
     def of(cls, raw: str) -> "NormalizedText":
-        text = raw.translate(_TABLE)
+        text = translated(raw)
         if len(text) == len(raw):  # nothing deleted: offsets are the identity
             return cls(raw, text, range(len(raw) + 1))
         deleted = {m.start() for m in _DELETED.finditer(raw)}

@@ -187,6 +187,8 @@ def _name_after_head(toks: list[_Tok], j: int) -> int:
 
 def _unit(toks: list[_Tok], i: int) -> tuple[int, str, _Entity | None, int] | None:
     """A place unit at token i: (length, head kind or 'name', entity named, clitic cut of token i)."""
+    if not _starts(toks[i].word, 1) and not _starts(toks[i].word, 0):
+        return None  # most words open no entry of either table (both look-ups are cached)
     g = _gazetteer()
     head = _match_at(toks, i, g.heads)
     if head:

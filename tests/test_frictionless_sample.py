@@ -1,0 +1,78 @@
+"""Above a row threshold, frictionless validates a sample of articles (every k-th) with the rows
+that depend on them, copied byte for byte; the other checks still read every row."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from coalition_news.schemas import table_names
+from coalition_news.validate import frictionless_validate, write_sample_package
+
+from conftest import REPO
+
+CSV = REPO / "data" / "csv"
+
+pytestmark = pytest.mark.skipif(not all((CSV / f"{t}.csv").is_file() for t in table_names()), reason="no built data/")
+
+
+def _package(tmp_path: Path) -> Path:
+    root = tmp_path / "pkg"
+    shutil.copytree(CSV, root / "data" / "csv")
+    return root
+
+
+def _article_ids() -> list[str]:
+    with (CSV / "articles.csv").open(encoding="utf-8", newline="") as f:
+        return [row["article_id"] for row in csv.DictReader(f)]
+
+
+def _break_a_line_number(root: Path, article_id: str) -> None:
+    """Make the ``line`` of one lines.csv row of ``article_id`` a word: not an integer."""
+    path = root / "data" / "csv" / "lines.csv"
+    rows = path.read_text(encoding="utf-8").split("\n")
+    i = next(i for i, r in enumerate(rows) if r.startswith(article_id + ","))
+    fields = rows[i].split(",")
+    fields[1] = "سطر"
+    rows[i] = ",".join(fields)
+    path.write_text("\n".join(rows), encoding="utf-8", newline="")
+
+
+def test_the_sample_keeps_every_kth_article_and_the_speakers_it_references(tmp_path):
+    out = tmp_path / "sample"
+    every, kept = write_sample_package(CSV, out, every=2)
+    ids = _article_ids()
+    chosen = set(ids[::2])
+    with (out / "articles.csv").open(encoding="utf-8", newline="") as f:
+        assert {r["article_id"] for r in csv.DictReader(f)} == chosen
+    with (out / "quotes.csv").open(encoding="utf-8", newline="") as f:
+        quoted = {r["speaker_id"] for r in csv.DictReader(f) if r["speaker_id"]}
+    with (out / "speakers.csv").open(encoding="utf-8", newline="") as f:
+        speakers = {r["speaker_id"] for r in csv.DictReader(f)}
+    assert quoted <= speakers
+    # rows are copied verbatim: every sampled line of lines.csv is a line of the original
+    original = set((CSV / "lines.csv").read_text(encoding="utf-8").splitlines())
+    assert set((out / "lines.csv").read_text(encoding="utf-8").splitlines()) <= original
+    assert 0 < kept < sum(len((CSV / f"{t}.csv").read_text(encoding="utf-8").splitlines()) for t in table_names())
+
+
+def test_the_sampled_package_is_valid_when_the_release_is(tmp_path):
+    assert frictionless_validate(_package(tmp_path), full_rows=10) == []
+
+
+def test_sampling_catches_an_error_in_a_sampled_article(tmp_path):
+    root = _package(tmp_path)
+    _break_a_line_number(root, _article_ids()[0])  # the first article is always in the sample
+    problems = frictionless_validate(root, full_rows=10)
+    assert problems and all("sample" in p for p in problems)
+    assert any("lines" in p for p in problems)
+
+
+def test_an_error_outside_the_sample_is_left_to_a_full_validation(tmp_path):
+    root = _package(tmp_path)
+    _break_a_line_number(root, _article_ids()[1])  # every=ceil(rows/10) > 1 skips the second article
+    assert frictionless_validate(root, full_rows=10) == []
+    assert any("lines" in p for p in frictionless_validate(root))
