@@ -171,3 +171,15 @@ def test_spelling_noise_changes_neither_dates_nor_verbatim_spans():
 def test_odd_input_gives_no_error(text):
     for m in find_dates(text, dt.date(2020, 1, 1)):
         assert text[m.start:m.end] == m.text
+
+
+def test_a_printed_weekday_pins_the_year_of_a_day_and_month():
+    """Only the publication month is known: "4 June" alone is ambiguous, "Thursday 4 June" is not."""
+    june = (dt.date(2020, 6, 1), dt.date(2020, 6, 30))
+    text = "عقد الوزراء اجتماعا يوم الخميس 4 حزيران/يونيو في بغداد"
+    [m] = find_dates(text, *june)
+    assert (m.text, m.date_start, m.precision, m.basis) == ("يوم الخميس 4 حزيران/يونيو", dt.date(2020, 6, 4), "day", "relative")
+    assert find_dates("عقد الوزراء اجتماعا في 4 حزيران/يونيو في بغداد", *june) == []
+    # change the weekday and the year follows it: 4 June 2019 was a Tuesday
+    [m] = find_dates(text.replace("الخميس", "الثلاثاء"), *june)
+    assert m.date_start == dt.date(2019, 6, 4)

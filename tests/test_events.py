@@ -227,10 +227,12 @@ def test_every_corpus_event_has_exact_spans(corpus_files):
 
 def test_a_publication_month_keeps_what_does_not_depend_on_the_day():
     """002 is from June 2020, day unknown: Ramadan and "this year" resolve alike on every June day;
-    "يوم الخميس" and "4 حزيران" (which June 4th: 2019 if published on June 1st) do not."""
+    "يوم الخميس" and "4 حزيران" (which June 4th: 2019 if published on June 1st) do not — but
+    "يوم الخميس 4 حزيران/يونيو" does: only 4 June 2020 was a Thursday."""
     june = [(ln.line, e) for ln in _article("002") if ln.extractable
             for e in extract_events(ln.text, D(2020, 6, 1), D(2020, 6, 30))]
     rows = {(line, e.date_text, e.event_type, e.date_start, e.date_end) for line, e in june}
     assert (54, "شهر رمضان الماضي", "attack", D(2020, 4, 24), D(2020, 5, 23)) in rows
-    assert not any(line in (12, 20, 60, 62) for line, _ in june)
+    assert (12, "يوم الخميس 4 حزيران/يونيو", "meeting", D(2020, 6, 4), D(2020, 6, 4)) in rows
+    assert not any(line in (20, 60, 62) for line, _ in june)
     assert {line for line, _ in _events("002", None)} <= {line for line, _ in june}

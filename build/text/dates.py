@@ -698,7 +698,22 @@ _JOIN_GAP = regex.compile(r"\s*[,]?\s*(\()?\s*$")
 _DAY_KINDS = ("yesterday", "today", "weekday")
 
 
-def _merge_day_with_date(text: str, cands: list[_Cand]) -> list[_Cand]:
+def _pin_year_by_weekday(day: _Cand, date: _Cand, published: dt.date | None) -> _Res:
+    """"يوم الخميس 4 حزيران/يونيو": a printed weekday picks the year a day and month lack.
+
+    Of the publication year and the year before, the one where that day falls on that weekday —
+    when exactly one does. This holds even when only the publication month is known (the two ends
+    of the window then agree), where "the latest 4 June on or before publication" cannot decide.
+    """
+    if day.kind != "weekday" or date.kind != "day_month" or date.res.basis != "relative" or published is None:
+        return date.res
+    weekday = day.res.date_start.weekday()
+    month, dom = date.res.date_start.month, date.res.date_start.day
+    fits = [d for y in (published.year - 1, published.year) if (d := _safe_date(y, month, dom)) and d.weekday() == weekday]
+    return _Res(fits[0], fits[0], "day", "relative") if len(fits) == 1 else date.res
+
+
+def _merge_day_with_date(text: str, cands: list[_Cand], published: dt.date | None = None) -> list[_Cand]:
     """"يوم أمس الجمعة (3 أيار 2019)", "اليوم الاثنين 7 يناير 2019": one mention, dated by the
     stated date (which is the more precise statement of the same day)."""
     out: list[_Cand] = []
@@ -715,7 +730,7 @@ def _merge_day_with_date(text: str, cands: list[_Cand]) -> list[_Cand]:
                         out.append(c)
                         continue
                     end += close.end()
-                out[-1] = _Cand(prev.start, end, c.res, "merged")
+                out[-1] = _Cand(prev.start, end, _pin_year_by_weekday(prev, c, published), "merged")
                 continue
         out.append(c)
     return out
@@ -758,7 +773,7 @@ def _resolution(m: DateMention) -> tuple:
 def _find_dates_cached(text: str, published: dt.date | None) -> tuple[DateMention, ...]:
     """One parse per (line, publication date): the orchestrator and the event extractor share it."""
     nt = normalized_view(text)
-    cands = _merge_day_with_date(nt.text, _select(_candidates(nt.text, published)))
+    cands = _merge_day_with_date(nt.text, _select(_candidates(nt.text, published)), published)
     out: list[DateMention] = []
     for c in cands:
         c = _with_prefix(nt.text, c, published)
