@@ -59,3 +59,28 @@ def corpus_files() -> list[Path]:
     if not CORPUS.is_dir():
         pytest.skip("../shared/corpus is not beside the repository")
     return sorted(CORPUS.glob("*.txt"))
+
+
+_LETTER_MARKS = {"\u0640", "\u0670"} | {chr(c) for c in range(0x064B, 0x0660)} | {chr(c) for c in range(0x06D6, 0x06EE)}
+
+
+class ReferenceNormalized:
+    """The plain, character-by-character normalised view: the reference the fast one must equal."""
+
+    def __init__(self, raw: str):
+        from coalition_news.text.normalise import translation_table
+
+        table = translation_table()
+        kept = [(i, table.get(ord(c), c)) for i, c in enumerate(raw)]
+        kept = [(i, m) for i, m in kept if m is not None]
+        self.raw = raw
+        self.text = "".join(m for _, m in kept)
+        self.offsets = [i for i, _ in kept] + [len(raw)]
+
+    def raw_span(self, start: int, end: int) -> tuple[int, int]:
+        if end <= start:
+            return self.offsets[start], self.offsets[start]
+        raw_end, next_kept = self.offsets[end - 1] + 1, self.offsets[end]
+        while raw_end < next_kept and self.raw[raw_end] in _LETTER_MARKS:  # diacritics stay with their letter
+            raw_end += 1
+        return self.offsets[start], raw_end

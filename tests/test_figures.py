@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from coalition_news.extract.figures import Figure, _normalised, extract_figures
+from coalition_news.extract.figures import Figure, extract_figures
 from coalition_news.lines import article_lines
 from coalition_news.text.normalise import NormalizedText
+from conftest import ReferenceNormalized
 
 REPO = Path(__file__).resolve().parents[1]
 RAW = REPO / "raw"
@@ -168,8 +169,9 @@ def test_fast_normalisation_equals_normalized_text():
     lines = [ln.text for ln in _corpus_lines()] + [p.read_text(encoding="utf-8") for p in RAW.glob("*.txt")]
     lines.append("قلَّ ـــ  إلَّا\u200f٣٠٠٠ كهفاً")
     for text in lines:
-        norm, to_raw = _normalised(text)
-        nt = NormalizedText.of(text)
+        fast = NormalizedText.of(text)
+        norm, to_raw = fast.text, fast.raw_span
+        nt = ReferenceNormalized(text)
         assert norm == nt.text
         for start in range(0, len(norm), 7):
             for end in (start, start + 1, start + 5, len(norm)):

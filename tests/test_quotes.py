@@ -294,10 +294,10 @@ def test_arbitrary_paragraphs_never_break_the_extractor(paragraphs):
 @settings(max_examples=200, deadline=None)
 @given(st.lists(_PIECES, max_size=30).map("".join), st.data())
 def test_fast_normalisation_equals_normalized_text(raw, data):
-    from coalition_news.extract.quotes import FastNormalized
     from coalition_news.text.normalise import NormalizedText
+    from conftest import ReferenceNormalized
 
-    fast, slow = FastNormalized(raw), NormalizedText.of(raw)
+    fast, slow = NormalizedText.of(raw), ReferenceNormalized(raw)
     assert fast.text == slow.text
     n = len(slow.text)
     start = data.draw(st.integers(0, n))

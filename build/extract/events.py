@@ -23,7 +23,6 @@ A date with no trigger in reach is not an event (it is still a date mention of t
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_left
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import NamedTuple
@@ -404,7 +403,7 @@ def extract_events(text: str, published: dt.date | None, published_latest: dt.da
     words = [_word(m) for m in _WORD.finditer(norm)]
     hits = _find_triggers(words)
     places: list[Place] | None = None  # found once, and only for a line that has an event
-    spans = [(bisect_left(nt.offsets, m.start), bisect_left(nt.offsets, m.end)) for m in mentions]
+    spans = [(nt.norm_index(m.start), nt.norm_index(m.end)) for m in mentions]
     events: list[Event] = []
     for k, (mention, (ds, de)) in enumerate(zip(mentions, spans)):
         lo = spans[k - 1][1] if k else 0

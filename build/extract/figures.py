@@ -35,8 +35,8 @@ Conventions (each is a decision, kept the same everywhere)
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from dataclasses import dataclass
+from bisect import bisect_right
 from functools import cache
 from typing import Callable, Sequence
 
@@ -44,7 +44,7 @@ import regex
 from babel.dates import get_month_names
 
 from ..lexicon import load_lexicon
-from ..text.normalise import NormalizedText, normalize, translated, translation_table
+from ..text.normalise import NormalizedText, normalize
 from ..text.numbers import NumberMatch, Token, find_numbers, number_word_forms, tokenize, word_info
 
 __all__ = ["Figure", "extract_figures"]
@@ -207,46 +207,6 @@ def _is_designation(norm: str, num: NumberMatch) -> bool:
     if num.kind == "words" and num.tok_end - num.tok_start == 1 and num.text in _number_context_words()[3]:
         return after.match(norm, num.end) is not None
     return False
-
-
-# --- fast normalisation with an offset map ---------------------------------------------------
-
-
-
-
-@cache
-def _deletions() -> tuple[regex.Pattern, frozenset[str]]:
-    """The characters normalisation deletes, and those of them that stay with the letter before
-    them at the end of a span (diacritics, tatweel) — both read off ``NormalizedText`` itself."""
-    deleted = [chr(cp) for cp, mapped in translation_table().items() if mapped is None]
-    pattern = regex.compile("[" + "".join(regex.escape(c) for c in deleted) + "]")
-    trailing = frozenset(c for c in deleted if NormalizedText.of("ب" + c + "ب").raw_span(0, 1) == (0, 2))
-    return pattern, trailing
-
-
-def _normalised(text: str) -> tuple[str, Callable[[int, int], tuple[int, int]]]:
-    """The line's normalised text and a function mapping a normalised span to the raw span,
-    equal to ``NormalizedText.of(text)`` and its ``raw_span`` (tested), without a per-character
-    Python loop: deleted characters are found by one regex, offsets by bisection."""
-    norm = translated(text)  # cached: the other extractors normalise the same line
-    if len(norm) == len(text):  # substitutions only: offsets are unchanged
-        return norm, lambda s, e: (s, e)
-    pattern, trailing = _deletions()
-    # the k-th deleted character sits just before normalised index (its raw offset - k)
-    before_index = [m.start() - k for k, m in enumerate(pattern.finditer(text))]
-
-    def raw_of(i: int) -> int:
-        return i + bisect_right(before_index, i)
-
-    def to_raw(start: int, end: int) -> tuple[int, int]:
-        if end <= start:
-            return raw_of(start), raw_of(start)
-        raw_end, next_kept = raw_of(end - 1) + 1, raw_of(end)
-        while raw_end < next_kept and text[raw_end] in trailing:
-            raw_end += 1
-        return raw_of(start), raw_end
-
-    return norm, to_raw
 
 
 # --- helpers on tokens -----------------------------------------------------------------------
@@ -542,7 +502,8 @@ def extract_figures(text: str, masked: Sequence[tuple[int, int]] = ()) -> list[F
     >>> [(f.text, f.value, f.unit, f.qualifier) for f in extract_figures("شن التحالف أكثر من ألف عملية")]
     [('ألف عملية', 1000.0, 'operation', 'more_than')]
     """
-    norm, to_raw = _normalised(text)
+    nt = NormalizedText.of(text)
+    norm, to_raw = nt.text, nt.raw_span
     clauses, has_duals = _candidate_clauses(norm)
     if not clauses:
         return []  # most lines: nothing that could be a number

@@ -44,14 +44,14 @@ speaker and attribution.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 
 import regex
 
 from ..lexicon import load_lexicon
-from ..text.normalise import NormalizedText, normalize, translated, translation_table
+from ..text.normalise import NormalizedText, normalize
 from .speakers import (
     COMPLEMENTISERS,
     Mention,
@@ -138,51 +138,6 @@ def _is_verb(word: str) -> bool:
 
 # --- fast normalisation with an offset map ---------------------------------------------------
 
-
-
-@cache
-def _deleted_chars() -> tuple[regex.Pattern, frozenset[str]]:
-    """The characters normalisation deletes, and those (diacritics, tatweel) that a span ending
-    on the letter before them keeps, as ``NormalizedText.raw_span`` does."""
-    deleted = [chr(cp) for cp, mapped in translation_table().items() if mapped is None]
-    pattern = regex.compile("[" + "".join(regex.escape(c) for c in deleted) + "]")
-    trailing = frozenset(c for c in deleted if NormalizedText.of("ب" + c + "ب").raw_span(0, 1) == (0, 2))
-    return pattern, trailing
-
-
-class FastNormalized:
-    """``NormalizedText.of(raw)`` without a per-character Python loop: one ``str.translate``;
-    offsets by bisection over the (usually no) deleted characters. Same ``text``, ``raw`` and
-    ``raw_span``; ``norm_index`` maps a kept raw offset to its normalised offset."""
-
-    __slots__ = ("raw", "text", "_deleted_raw", "_before_index")
-
-    def __init__(self, raw: str):
-        self.raw = raw
-        self.text = translated(raw)  # shared with the other extractors' view of the line
-        if len(self.text) == len(raw):
-            self._deleted_raw: list[int] = []
-            self._before_index: list[int] = []
-        else:
-            self._deleted_raw = [m.start() for m in _deleted_chars()[0].finditer(raw)]
-            # the k-th deleted character sits just before normalised index (its raw offset - k)
-            self._before_index = [p - k for k, p in enumerate(self._deleted_raw)]
-
-    def norm_index(self, raw_pos: int) -> int:
-        return raw_pos - bisect_left(self._deleted_raw, raw_pos)
-
-    def _raw_of(self, i: int) -> int:
-        return i + bisect_right(self._before_index, i) if self._before_index else i
-
-    def raw_span(self, start: int, end: int) -> tuple[int, int]:
-        if end <= start:
-            pos = self._raw_of(start)
-            return pos, pos
-        raw_end, next_kept = self._raw_of(end - 1) + 1, self._raw_of(end)
-        trailing = _deleted_chars()[1]
-        while raw_end < next_kept and self.raw[raw_end] in trailing:
-            raw_end += 1
-        return self._raw_of(start), raw_end
 
 
 # --- quotation marks ----------------------------------------------------------------------
@@ -390,7 +345,7 @@ def _line_tokens(ntext: str, outside: list[Tok], cands: list[_Candidate]) -> lis
 _WORDS_AND_NUMBERS = re.compile(r"[^\W\d_]\w*|\d+(?:[.,]\d+)*")
 
 
-def _tokens_and_candidates(raw: str, nt: FastNormalized) -> tuple[list[Tok], list[_Candidate]]:
+def _tokens_and_candidates(raw: str, nt: NormalizedText) -> tuple[list[Tok], list[_Candidate]]:
     """The tokens outside quotations and the classified quotation candidates of a line.
     Only the text outside quotation marks is tokenised: inside, words are just counted."""
     ntext = nt.text
@@ -488,7 +443,7 @@ def _nothing_to_read(raw: str, ntext: str) -> bool:
 
 def _process_line(line, reg: SpeakerRegistry, is_body: bool) -> list[tuple[Quote, int | None]]:
     raw = line.text
-    nt = FastNormalized(raw)
+    nt = NormalizedText.of(raw)
     if _nothing_to_read(raw, nt.text):
         return []
     outside, cands = _tokens_and_candidates(raw, nt)

@@ -14,8 +14,7 @@ which is what makes the offset map exact.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
 
 import regex
@@ -72,31 +71,50 @@ def translated(raw: str) -> str:
     return raw.translate(_TABLE)
 
 
-@dataclass(frozen=True)
 class NormalizedText:
     """A normalised view of ``raw`` that remembers where each character came from.
+
+    The text is one ``str.translate``; offsets are found by bisection over the deleted characters
+    (usually none), so no Python loop runs per character. Every extractor uses this one view.
 
     >>> nt = NormalizedText.of("قال العقید  واین")
     >>> nt.text
     'قال العقيد  واين'
     >>> nt.raw_span(4, 10)
     (4, 10)
+    >>> NormalizedText.of("قلَّ فيها").raw_span(0, 2)
+    (0, 4)
     """
 
-    raw: str
-    text: str
-    # offsets[i] is the raw offset of text[i]; offsets[len(text)] == len(raw)
-    offsets: Sequence[int]
+    __slots__ = ("raw", "text", "_deleted_raw", "_before_index")
+
+    def __init__(self, raw: str):
+        self.raw = raw
+        self.text = translated(raw)  # cached: the extractors normalise the same lines
+        if len(self.text) == len(raw):  # substitutions only: offsets are the identity
+            self._deleted_raw: list[int] = []
+            self._before_index: list[int] = []
+        else:
+            self._deleted_raw = [m.start() for m in _DELETED.finditer(raw)]
+            # the k-th deleted character sits just before normalised index (its raw offset - k)
+            self._before_index = [p - k for k, p in enumerate(self._deleted_raw)]
 
     @classmethod
     def of(cls, raw: str) -> "NormalizedText":
-        text = translated(raw)
-        if len(text) == len(raw):  # nothing deleted: offsets are the identity
-            return cls(raw, text, range(len(raw) + 1))
-        deleted = {m.start() for m in _DELETED.finditer(raw)}
-        offsets = [i for i in range(len(raw)) if i not in deleted]
-        offsets.append(len(raw))
-        return cls(raw, text, tuple(offsets))
+        return cls(raw)
+
+    def raw_offset(self, i: int) -> int:
+        """Raw offset of normalised character ``i`` (``len(raw)`` for ``i == len(text)``)."""
+        return i + bisect_right(self._before_index, i) if self._before_index else i
+
+    def norm_index(self, raw_pos: int) -> int:
+        """Normalised index of raw offset ``raw_pos`` (of the next kept character if it was deleted)."""
+        return raw_pos - bisect_left(self._deleted_raw, raw_pos) if self._deleted_raw else raw_pos
+
+    @property
+    def offsets(self) -> list[int]:
+        """``offsets[i]`` is the raw offset of ``text[i]``; ``offsets[len(text)] == len(raw)``."""
+        return [self.raw_offset(i) for i in range(len(self.text) + 1)]
 
     def raw_span(self, start: int, end: int) -> tuple[int, int]:
         """Raw ``[start, end)`` covering normalised ``[start, end)``.
@@ -105,15 +123,13 @@ class NormalizedText:
         last letter (قلَّ) stay inside the raw span.
         """
         if end <= start:
-            pos = self.offsets[start]
+            pos = self.raw_offset(start)
             return pos, pos
-        raw_start = self.offsets[start]
-        raw_end = self.offsets[end - 1] + 1
+        raw_end, next_kept = self.raw_offset(end - 1) + 1, self.raw_offset(end)
         # extend over deleted characters (diacritics, tatweel) that belong to the last letter
-        nxt = self.offsets[end]
-        while raw_end < nxt and self.raw[raw_end] in _MARKS:
+        while raw_end < next_kept and self.raw[raw_end] in _MARKS:
             raw_end += 1
-        return raw_start, raw_end
+        return self.raw_offset(start), raw_end
 
 
 @lru_cache(maxsize=65536)
