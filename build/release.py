@@ -33,10 +33,10 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import regex
-import yaml
 
 from . import schemas
 from .errors import BuildError
+from .manifest import parse_manifest
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can store: no wall clock in the bytes
 FILE_MODE = 0o100644               # regular file, rw-r--r--
@@ -66,13 +66,12 @@ def csv_row_count(data: bytes) -> int:
 
 def outlet_sources(sources_yaml: str) -> list[dict[str, str]]:
     """The distinct outlets named in raw/sources.yaml, as Data Package ``sources`` (sorted by title)."""
-    entries = (yaml.safe_load(sources_yaml) or {}).get("articles", [])
-    outlets = {}
-    for e in entries:
-        if e.get("outlet"):
-            src = outlets.setdefault(e["outlet"], {"title": e["outlet"]})
-            if e.get("url") and "path" not in src:
-                src["path"] = e["url"]
+    outlets: dict[str, dict[str, str]] = {}
+    for e in parse_manifest(sources_yaml):  # the manifest's own strict reader, not a second one
+        if e.outlet:
+            src = outlets.setdefault(e.outlet, {"title": e.outlet})
+            if e.url and "path" not in src:
+                src["path"] = e.url
     return [outlets[k] for k in sorted(outlets)]
 
 
