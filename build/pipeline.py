@@ -186,16 +186,17 @@ def extract_all(articles: list[Article], options: BuildOptions | None = None, ro
 
 
 def merge_table_parts(parts: list[dict[str, pd.DataFrame]], speaker_refs: list) -> dict[str, pd.DataFrame]:
-    """The tables of consecutive batches as one release: concatenated, in primary-key order, with
-    speakers merged across every batch (as ``build_tables`` does over all articles at once)."""
-    if not parts:
-        return build_tables([])
-    if len(parts) == 1:
-        return parts[0]
+    """The tables of consecutive batches (built without speakers) as one release: concatenated, in
+    primary-key order, with speakers merged across every batch (as ``build_tables`` does over all
+    articles at once)."""
     frames = {}
     for table in schemas.table_names():
         if table == "speakers":
-            frames[table] = tables.frame(table, tables.speaker_rows([ArticleRows(article={}, speakers=speaker_refs)]))
+            frames[table] = tables.frame(table, tables.speaker_rows(speaker_refs))
+        elif not parts:
+            frames[table] = tables.frame(table, [])
+        elif len(parts) == 1:
+            frames[table] = parts[0][table]
         else:
             df = pd.concat([p[table] for p in parts], ignore_index=True)
             frames[table] = df.sort_values(schemas.primary_key(table), kind="mergesort", ignore_index=True)
@@ -208,7 +209,7 @@ def tables_in_batches(article_batches: Iterable[list[ArticleRows]], stage: Stage
     speaker_refs: list = []
     for rows in article_batches:
         with stage("tables"):
-            parts.append(build_tables(rows))
+            parts.append(build_tables(rows, speakers=False))
             speaker_refs += [ref for r in rows for ref in r.speakers]
             del rows
     with stage("tables"):

@@ -13,7 +13,7 @@ import pandas as pd
 
 from . import schemas
 from .extract import ArticleRows
-from .extract.speakers import merge_speakers, speaker_id
+from .extract.speakers import SpeakerRef, merge_speakers, speaker_id
 
 ROW_TABLES = ("lines", "quotes", "speaker_mentions", "figures", "events")
 
@@ -30,18 +30,20 @@ def frame(table: str, rows: Iterable[dict]) -> pd.DataFrame:
     return df.sort_values(schemas.primary_key(table), kind="mergesort", ignore_index=True)
 
 
-def speaker_rows(article_rows: Iterable[ArticleRows]) -> list[dict]:
-    refs = [ref for rows in article_rows for ref in rows.speakers]
+def speaker_rows(refs: Iterable[SpeakerRef]) -> list[dict]:
+    """One row per speaker, merged across every article that names them."""
     return [
-        {"speaker_id": speaker_id(key), "name_key": key, **{k: v for k, v in vars(ref).items()}}
+        {"speaker_id": speaker_id(key), "name_key": key, **vars(ref)}
         for key, ref in merge_speakers(refs).items()
     ]
 
 
-def build_tables(article_rows: list[ArticleRows]) -> dict[str, pd.DataFrame]:
-    """All tables, keyed by name, in the data package's order."""
-    rows: dict[str, list[dict]] = {"articles": [r.article for r in article_rows], "speakers": speaker_rows(article_rows)}
+def build_tables(article_rows: list[ArticleRows], speakers: bool = True) -> dict[str, pd.DataFrame]:
+    """All tables, keyed by name, in the data package's order (without ``speakers`` when False: a
+    batch of a larger build leaves the merge across articles to the end)."""
+    rows: dict[str, list[dict]] = {"articles": [r.article for r in article_rows]}
+    if speakers:
+        rows["speakers"] = speaker_rows(ref for r in article_rows for ref in r.speakers)
     for table in ROW_TABLES:
         rows[table] = [row for r in article_rows for row in getattr(r, table)]
-    return {table: frame(table, rows[table]) for table in schemas.table_names()}
-
+    return {table: frame(table, rows[table]) for table in schemas.table_names() if table in rows}

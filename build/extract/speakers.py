@@ -779,8 +779,12 @@ def merge_speakers(refs: Iterable[SpeakerRef]) -> dict[str, SpeakerRef]:
     """One canonical ``SpeakerRef`` per ``speaker_key``, combining the fullest title, role and
     affiliation seen in any article; the result does not depend on the input order."""
     groups: dict[str, list[SpeakerRef]] = {}
+    keys: dict[tuple[str, str | None], str] = {}  # a name recurs in many articles: key it once
     for r in refs:
-        groups.setdefault(speaker_key(r), []).append(r)
+        key = keys.get((r.name, r.scope))
+        if key is None:
+            key = keys[(r.name, r.scope)] = speaker_key(r)
+        groups.setdefault(key, []).append(r)
     out = {}
     for key, rs in groups.items():
         kinds = sorted({r.kind for r in rs}, key=KINDS.index)
