@@ -133,3 +133,27 @@ def test_tables_without_a_cr_keep_minimal_quoting(release):
     out, _ = release
     header = (out / "csv" / "lines.csv").read_text(encoding="utf-8").splitlines()[0]
     assert not header.startswith('"'), "only a table holding a CR is written with every text field quoted"
+
+
+@pytest.mark.parametrize("edit", ["cell", "row", "null"])
+def test_check_written_reports_a_csv_that_no_longer_matches_its_parquet(tmp_path, edit):
+    """check_written reads both files back (pyarrow) and names the table and column that differ."""
+    from coalition_news.validate import check_written
+
+    shutil.copytree(REPO / "data", tmp_path / "data")
+    path = tmp_path / "data" / "csv" / "figures.csv"
+    header, first, *rest = path.read_text(encoding="utf-8").split("\n")
+    fields = next(csv.reader([first]))
+    column = header.split(",").index("text")
+    if edit == "cell":
+        fields[column] = fields[column] + "0"
+        rows = [",".join(f'"{f}"' if "," in f else f for f in fields), *rest]
+    elif edit == "row":
+        rows = rest
+    else:
+        fields[column] = ""
+        rows = [",".join(f'"{f}"' if "," in f else f for f in fields), *rest]
+    path.write_text("\n".join([header, *rows]), encoding="utf-8")
+    problems = check_written(tmp_path / "data")
+    assert len(problems) == 1 and problems[0].startswith("figures:"), problems
+    assert problems[0].endswith("differ: text") if edit != "row" else ("rows instead of" in problems[0])

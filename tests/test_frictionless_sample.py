@@ -76,3 +76,24 @@ def test_an_error_outside_the_sample_is_left_to_a_full_validation(tmp_path):
     _break_a_line_number(root, _article_ids()[1])  # every=ceil(rows/10) > 1 skips the second article
     assert frictionless_validate(root, full_rows=10) == []
     assert any("lines" in p for p in frictionless_validate(root))
+
+
+@pytest.mark.parametrize("table", table_names())
+def test_records_are_read_the_same_way_line_by_line_and_record_by_record(table):
+    from coalition_news.validate import _csv_records, _csv_records_spanning
+
+    text = (CSV / f"{table}.csv").read_bytes().decode("utf-8")
+    physical = [line + "\n" for line in text.split("\n")[:-1]]
+    header, records = _csv_records_spanning(physical)
+    assert _csv_records(CSV / f"{table}.csv") == (header, records)
+    assert "".join(raw for _, raw in [header, *records]) == text
+
+
+def test_a_record_spanning_lines_is_kept_whole(tmp_path):
+    from coalition_news.validate import _csv_records
+
+    path = tmp_path / "t.csv"
+    path.write_bytes('article_id,text\n1,"سطر\nثان"\n2,\u2028ثالث\r\n'.encode())
+    header, records = _csv_records(path)
+    assert header == (["article_id", "text"], "article_id,text\n")
+    assert records == [(["1", "سطر\nثان"], '1,"سطر\nثان"\n'), (["2", "\u2028ثالث"], "2,\u2028ثالث\r\n")]
