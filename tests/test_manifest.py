@@ -74,3 +74,58 @@ def test_a_file_listed_twice_is_refused():
     twice = GOOD + GOOD.split("\n", 1)[1]
     with pytest.raises(ManifestError, match="listed twice"):
         parse_manifest(twice)
+
+
+# --- the fast path for the canonical layout must read exactly what safe YAML reads -------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from coalition_news.manifest import Published, SourceEntry, _NotCanonical, _parse_canonical, _parse_once  # noqa: E402
+
+
+def _yaml_reading(text: str):
+    _, lines, data = _parse_once(text)
+    return lines, data["articles"]
+
+
+def test_the_fast_path_reads_the_repository_manifest_as_yaml_does():
+    text = (REPO / "raw" / "sources.yaml").read_text(encoding="utf-8")
+    assert _parse_canonical(text) == _yaml_reading(text)
+
+
+# Text that trips YAML: indicators, quotes, colons, hashes, words YAML reads as null/bool/number/date,
+# Arabic, long phrases that the dumper folds over lines, spaces at the ends.
+_TRICKY = st.one_of(
+    st.sampled_from(["null", "~", "yes", "No", "on", "2015", "0x1F", "1e3", "2020-11-15", "12:30", "- x", "#x",
+                     "a: b", "a #b", "'q'", '"dq"', "x:", " lead", "trail ", "وكالة الأنباء العراقية (واع)",
+                     "المصدر: راديو سوا", "&anchor", "*alias", "!tag", "%", "@x", "`x", "|", ">", "?", "[x]", "{x}"]),
+    st.text(alphabet=st.sampled_from(list("ab :#'\"-?,[]{}&*!|>%@`\tوكالةالأنباء0123456789\u200f")), max_size=40),
+    st.lists(st.sampled_from(["word", "كلمة", "'", ":", "#", "-", "2020", "\"x\""]), min_size=10, max_size=40).map(" ".join),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(outlet=st.none() | _TRICKY, notes=st.none() | _TRICKY, reason=_TRICKY, url=st.none() | _TRICKY)
+def test_the_fast_path_and_yaml_agree_on_any_dumped_manifest(outlet, notes, reason, url):
+    entry = SourceEntry("001_0123456789abcdef.txt", "b" * 64, outlet, url,
+                        Published("2020-11", "month", "inferred", reason), "ar", notes)
+    text = dump_manifest([entry, SourceEntry(**{**entry.__dict__, "file": "002_0123456789abcdef.txt"})])
+    try:
+        fast = _parse_canonical(text)
+    except _NotCanonical:
+        return  # the YAML parser reads it; nothing to compare
+    assert fast == _yaml_reading(text)
+
+
+@pytest.mark.parametrize("edit", [
+    lambda t: t.replace("  notes: null\n", "  # a comment between fields\n  notes: null\n"),
+    lambda t: t.replace("date: '2020-11-15'", "date: 2020-11-15"),
+    lambda t: t.replace("outlet: null", 'outlet: "Radio \\u0053awa"'),
+    lambda t: t.replace("  url: null\n", "  url:\n"),
+])
+def test_hand_edits_outside_the_canonical_layout_are_read_by_yaml(edit):
+    text = edit(GOOD)
+    with pytest.raises(_NotCanonical):
+        _parse_canonical(text)
+    [entry] = parse_manifest(text)
+    assert entry.published.date == "2020-11-15" and entry.manifest_line == 2
