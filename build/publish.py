@@ -23,6 +23,7 @@ import errno
 import os
 import shutil
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -35,7 +36,7 @@ from .validate import ValidationError, check_written, frictionless_validate
 
 PARQUET_OPTIONS = dict(
     compression="zstd",
-    compression_level=9,
+    compression_level=3,  # zstd's default: 3× faster to write than 9, files ~9 % larger
     use_dictionary=True,
     write_statistics=True,
     version="2.6",
@@ -60,18 +61,32 @@ def csv_quoting(df: pd.DataFrame) -> int:
     return csv.QUOTE_MINIMAL
 
 
-def write_table(table: str, df: pd.DataFrame, out_dir: Path) -> None:
-    """Write one table as ``out_dir/csv/<table>.csv`` and ``out_dir/parquet/<table>.parquet``."""
+def write_csv(table: str, df: pd.DataFrame, out_dir: Path) -> None:
     (out_dir / "csv").mkdir(parents=True, exist_ok=True)
-    (out_dir / "parquet").mkdir(parents=True, exist_ok=True)
     df.to_csv(out_dir / "csv" / f"{table}.csv", quoting=csv_quoting(df), **CSV_OPTIONS)
+
+
+def write_parquet(table: str, df: pd.DataFrame, out_dir: Path) -> None:
+    (out_dir / "parquet").mkdir(parents=True, exist_ok=True)
     arrow = pa.Table.from_pandas(df, schema=schemas.arrow_schema(table), preserve_index=False)
     pq.write_table(arrow, out_dir / "parquet" / f"{table}.parquet", **PARQUET_OPTIONS)
 
 
+def write_table(table: str, df: pd.DataFrame, out_dir: Path) -> None:
+    """Write one table as ``out_dir/csv/<table>.csv`` and ``out_dir/parquet/<table>.parquet``."""
+    write_csv(table, df, out_dir)
+    write_parquet(table, df, out_dir)
+
+
 def write_release(frames: dict[str, pd.DataFrame], out_dir: Path) -> None:
-    for table, df in frames.items():
-        write_table(table, df, out_dir)
+    """Every table as CSV and Parquet. The Parquet files are written on a second thread while this
+    one writes the CSVs: pyarrow's encoder releases the GIL, pandas' CSV writer holds it."""
+    with ThreadPoolExecutor(max_workers=1) as parquet_writer:
+        pending = [parquet_writer.submit(write_parquet, table, df, out_dir) for table, df in frames.items()]
+        for table, df in frames.items():
+            write_csv(table, df, out_dir)
+        for future in pending:
+            future.result()  # re-raises a writing error here
 
 
 def check_release(package_root: Path) -> None:

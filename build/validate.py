@@ -20,6 +20,7 @@ import csv
 import logging
 import math
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -281,63 +282,66 @@ def _data_rows(path: Path) -> int:
         return max(0, sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b"")) - 1)
 
 
-def _csv_records(path: Path):
-    """(header, [(fields, raw text of the record)]): the raw text kept so a sample copies the written
-    bytes exactly (a quoted field may hold a line break, so a record may span physical lines)."""
-    text = path.read_bytes().decode("utf-8")
-    physical = text.split("\n")
-    physical = [line + "\n" for line in physical[:-1]] + ([physical[-1]] if physical[-1] else [])
-    records = list(csv.reader(physical))
-    if len(records) == len(physical):  # one record per line: the common case, read in one C pass
-        return (records[0], physical[0]), list(zip(records[1:], physical[1:]))
-    return _csv_records_spanning(physical)
+def _csv_records(path: Path) -> Iterator[tuple[list[str], str]]:
+    """(fields, raw text) of each record, the header first, read as a stream: the raw text kept so a
+    sample copies the written bytes exactly. Lines end at LF only (``newline="\\n"``): a CR or
+    U+2028 inside a cell is text, and a quoted field may hold a LF, so a record may span lines."""
+    with path.open(encoding="utf-8", newline="\n") as f:
+        pending: list[str] = []
 
+        def feed():
+            for line in f:
+                pending.append(line)
+                yield line
 
-def _csv_records_spanning(physical: list[str]):
-    """``_csv_records`` when some record spans lines: each record's lines gathered as it is read."""
-    pending: list[str] = []
-    consumed = iter(physical)
-
-    def feed():
-        for line in consumed:
-            pending.append(line)
-            yield line
-
-    reader = csv.reader(feed())
-    records = []
-    for fields in reader:
-        records.append((fields, "".join(pending)))
-        pending.clear()
-    return records[0], records[1:]
+        for fields in csv.reader(feed()):
+            yield fields, "".join(pending)
+            pending.clear()
 
 
 def write_sample_package(csv_dir: Path, out_dir: Path, every: int) -> tuple[int, int]:
     """Copy into ``out_dir`` the rows of every ``every``-th article (in articles.csv order) from each
     table with an ``article_id``, and the speakers those rows reference, so every foreign key of the
-    sample resolves inside it. Rows are copied byte for byte. Returns (every, rows kept)."""
+    sample resolves inside it. Rows are copied byte for byte, one table at a time (memory holds
+    the sample, not the tables). Returns (every, rows kept)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    tables = {t: _csv_records(csv_dir / f"{t}.csv") for t in schemas.table_names() if (csv_dir / f"{t}.csv").is_file()}
-    header, rows = tables["articles"]
-    col = header[0].index("article_id")
-    chosen = {fields[col] for i, (fields, _) in enumerate(rows) if i % every == 0}
-    kept_rows: dict[str, list[str]] = {}
+    paths = {t: csv_dir / f"{t}.csv" for t in schemas.table_names() if (csv_dir / f"{t}.csv").is_file()}
+    columns = {t: schemas.field_names(t) for t in paths}
+    chosen: set[str] = set()
     speaker_ids: set[str] = set()
-    for table, ((names, _), records) in tables.items():
-        if "article_id" not in names:
-            continue
-        a = names.index("article_id")
-        kept = [(fields, raw) for fields, raw in records if fields[a] in chosen]
-        if "speaker_id" in names:
-            s = names.index("speaker_id")
-            speaker_ids |= {fields[s] for fields, _ in kept if fields[s]}
-        kept_rows[table] = [raw for _, raw in kept]
-    for table, ((names, _), records) in tables.items():
-        if table not in kept_rows and "speaker_id" in names:
-            s = names.index("speaker_id")
-            kept_rows[table] = [raw for fields, raw in records if fields[s] in speaker_ids]
-    n = 0
-    for table, ((_, header_raw), _) in tables.items():
-        rows_out = kept_rows.get(table, [raw for _, raw in tables[table][1]])
-        n += len(rows_out)
-        (out_dir / f"{table}.csv").write_text(header_raw + "".join(rows_out), encoding="utf-8", newline="")
-    return every, n
+    kept_rows = 0
+
+    def copy(table: str, keep) -> None:
+        nonlocal kept_rows
+        records = _csv_records(paths[table])
+        (names, header_raw) = next(records)
+        kept = [raw for i, (fields, raw) in enumerate(records) if keep(names, fields, i)]
+        kept_rows += len(kept)
+        (out_dir / f"{table}.csv").write_text(header_raw + "".join(kept), encoding="utf-8", newline="")
+
+    def every_kth_article(names, fields, i):
+        if i % every:
+            return False
+        chosen.add(fields[names.index("article_id")])
+        return True
+
+    def of_chosen_articles(names, fields, i):
+        if fields[names.index("article_id")] not in chosen:
+            return False
+        if "speaker_id" in names and fields[names.index("speaker_id")]:
+            speaker_ids.add(fields[names.index("speaker_id")])
+        return True
+
+    # the articles first (they define the sample), then the rows that name an article, then the
+    # rows referenced only by speaker (speakers), then any table tied to neither, whole
+    copy("articles", every_kth_article)
+    by_article = [t for t in paths if t != "articles" and "article_id" in columns[t]]
+    by_speaker = [t for t in paths if "article_id" not in columns[t] and "speaker_id" in columns[t]]
+    for table in by_article:
+        copy(table, of_chosen_articles)
+    for table in by_speaker:
+        copy(table, lambda names, fields, i: fields[names.index("speaker_id")] in speaker_ids)
+    for table in paths:
+        if table not in ("articles", *by_article, *by_speaker):
+            copy(table, lambda names, fields, i: True)
+    return every, kept_rows

@@ -79,21 +79,24 @@ def test_an_error_outside_the_sample_is_left_to_a_full_validation(tmp_path):
 
 
 @pytest.mark.parametrize("table", table_names())
-def test_records_are_read_the_same_way_line_by_line_and_record_by_record(table):
-    from coalition_news.validate import _csv_records, _csv_records_spanning
+def test_records_are_the_csv_reader_s_and_their_raw_text_is_the_file(table):
+    from coalition_news.validate import _csv_records
 
-    text = (CSV / f"{table}.csv").read_bytes().decode("utf-8")
-    physical = [line + "\n" for line in text.split("\n")[:-1]]
-    header, records = _csv_records_spanning(physical)
-    assert _csv_records(CSV / f"{table}.csv") == (header, records)
-    assert "".join(raw for _, raw in [header, *records]) == text
+    path = CSV / f"{table}.csv"
+    records = list(_csv_records(path))
+    with path.open(encoding="utf-8", newline="") as f:
+        assert [fields for fields, _ in records] == list(csv.reader(f))
+    assert "".join(raw for _, raw in records) == path.read_bytes().decode("utf-8")
 
 
 def test_a_record_spanning_lines_is_kept_whole(tmp_path):
     from coalition_news.validate import _csv_records
 
     path = tmp_path / "t.csv"
-    path.write_bytes('article_id,text\n1,"سطر\nثان"\n2,\u2028ثالث\r\n'.encode())
-    header, records = _csv_records(path)
-    assert header == (["article_id", "text"], "article_id,text\n")
-    assert records == [(["1", "سطر\nثان"], '1,"سطر\nثان"\n'), (["2", "\u2028ثالث"], "2,\u2028ثالث\r\n")]
+    path.write_bytes('article_id,text\n1,"سطر\nثان"\n2,\u2028ثالث\r\n3,"\rرابع"\n'.encode())
+    assert list(_csv_records(path)) == [
+        (["article_id", "text"], "article_id,text\n"),
+        (["1", "سطر\nثان"], '1,"سطر\nثان"\n'),
+        (["2", "\u2028ثالث"], "2,\u2028ثالث\r\n"),
+        (["3", "\rرابع"], '3,"\rرابع"\n'),
+    ]
