@@ -29,9 +29,6 @@ import pyarrow.parquet as pq
 
 from . import schemas
 
-_PANDAS_DTYPES = {"string": "string", "integer": "Int64", "number": "float64", "boolean": "boolean", "date": "datetime64[ns]"}
-
-
 class LoadError(ValueError):
     pass
 
@@ -42,10 +39,11 @@ def declared_dtypes(schema: dict[str, Any]) -> dict[str, Any]:
     ``{"fields": [{"name": "kind", "type": "string", "constraints": {"enum": ["person", "group"]}}]}``
     → ``{"kind": CategoricalDtype(categories=["person", "group"], ordered=False)}``
     """
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = dict(schemas.pandas_dtypes_of(schema))
     for f in schema["fields"]:
         enum = f.get("constraints", {}).get("enum")
-        out[f["name"]] = pd.CategoricalDtype(enum, ordered=False) if enum else _PANDAS_DTYPES[f["type"]]
+        if enum:
+            out[f["name"]] = pd.CategoricalDtype(enum, ordered=False)
     return out
 
 

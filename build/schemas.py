@@ -113,8 +113,13 @@ def arrow_schema(table: str) -> pa.Schema:
     )
 
 
+def pandas_dtypes_of(schema: dict[str, Any]) -> dict[str, str]:
+    """Column → pandas dtype of a Table Schema dict (this checkout's, or one read from a release)."""
+    return {f["name"]: _PANDAS_DTYPES[f["type"]] for f in schema["fields"]}
+
+
 def pandas_dtypes(table: str) -> dict[str, str]:
-    return {f["name"]: _PANDAS_DTYPES[f["type"]] for f in fields(table)}
+    return pandas_dtypes_of(table_schema(table))
 
 
 def enum_values(table: str, column: str) -> list[str] | None:
