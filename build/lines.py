@@ -16,7 +16,7 @@ earlier line of the same article (a caption printed twice) records ``repeat_of``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cache
 
 import regex
@@ -95,13 +95,13 @@ def _words(s: str) -> list[str]:
     return _WORD.findall(s)
 
 
-def _is_boilerplate(norm: str, raw: str) -> bool:
+def _is_boilerplate(norm: str, raw: str, words: list[str]) -> bool:
+    """``words``: ``_words(norm)``, found once per line by ``classify``."""
     patterns, sections, _, _ = _furniture()
     if not has_arabic(raw) and not regex.search(r"\d{4}", raw):
         return True  # Latin-only interface text: "Accessibility links", "XS"
     if patterns.search(norm):
         return True
-    words = _words(norm)
     return 0 < len(words) <= 3 and words[0] in sections
 
 
@@ -109,9 +109,9 @@ def _is_caption(norm: str) -> bool:
     return bool(_furniture()[2].search(norm.lower()))
 
 
-def _looks_like_sentence(norm: str) -> bool:
-    """A paragraph rather than a label: long, or closed by sentence punctuation."""
-    return len(_words(norm)) >= 9 or bool(_SENTENCE_END.search(norm))
+def _looks_like_sentence(norm: str, n_words: int) -> bool:
+    """A paragraph rather than a label: long (``n_words``), or closed by sentence punctuation."""
+    return n_words >= 9 or bool(_SENTENCE_END.search(norm))
 
 
 def classify(lines: list[Line]) -> list[Line]:
@@ -129,28 +129,30 @@ def classify(lines: list[Line]) -> list[Line]:
         key = ln.text.strip()
         if key in seen:  # a verbatim repeat inherits the kind of its first occurrence
             first = seen[key]
-            out.append(replace(ln, kind=first.kind, repeat_of=first.line))
+            out.append(Line(ln.article_id, ln.line, ln.char_start, ln.char_end, ln.text, first.kind, first.line))
             continue
         norm = normalize(ln.text)
-        if _is_boilerplate(norm, ln.text):
+        words = _words(norm)  # once per line: three of the tests below count them
+        n_words = len(words)
+        if _is_boilerplate(norm, ln.text, words):
             kind = "boilerplate"
         elif credit_start.search(norm):
             kind = "byline"
         elif _is_caption(norm):
             kind = "caption"
-        elif _DATE_ONLY.search(norm) or (in_head and title_found and _AGENCY_DATELINE.search(norm) and len(_words(norm)) <= 8):
+        elif _DATE_ONLY.search(norm) or (in_head and title_found and _AGENCY_DATELINE.search(norm) and n_words <= 8):
             kind = "dateline"
         elif not title_found:
             kind = "title"
             title_found = True
-        elif in_head and not _looks_like_sentence(norm) and len(_words(norm)) <= 4 and not regex.search(r"\d", norm):
+        elif in_head and not _looks_like_sentence(norm, n_words) and n_words <= 4 and not regex.search(r"\d", norm):
             kind = "byline"
-        elif not in_head and not _looks_like_sentence(norm) and len(_words(norm)) <= 8:
+        elif not in_head and not _looks_like_sentence(norm, n_words) and n_words <= 8:
             kind = "heading"
         else:
             kind = "body"
             in_head = False
-        new = replace(ln, kind=kind)
+        new = Line(ln.article_id, ln.line, ln.char_start, ln.char_end, ln.text, kind)  # dataclasses.replace is slow
         seen[key] = new
         out.append(new)
     return out

@@ -135,9 +135,15 @@ def _forms(word: str) -> tuple[tuple[str, ...], int]:
     return tuple(dict.fromkeys(out)), cut
 
 
-def _word(m) -> _Word:
-    forms, cut = _forms(m.group())
-    return _Word(forms, m.start(), m.end(), cut)
+def _words(norm: str) -> list[_Word]:
+    """The letter words of a normalised line with their forms (tuple.__new__: a hot loop)."""
+    new, forms_of = tuple.__new__, _forms
+    out = []
+    for m in _WORD.finditer(norm):
+        start, end = m.span()
+        forms, cut = forms_of(m.group())
+        out.append(new(_Word, (forms, start, end, cut)))
+    return out
 
 
 @cache
@@ -151,8 +157,9 @@ def _pattern_index() -> tuple[frozenset[str], frozenset[str], tuple[int, ...]]:
 
 
 @lru_cache(maxsize=65536)
-def _patterns_of(word: str) -> tuple[frozenset[str], frozenset[str]]:
-    """The trigger patterns a word matches (as the whole word, and after its proclitic is cut)."""
+def _patterns_of(word: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The trigger patterns a word matches: as the whole word, only after its proclitic is cut,
+    and either way (the union, which most callers want)."""
     exact, prefixes, lengths = _pattern_index()
     forms, cut = _forms(word)
 
@@ -161,7 +168,8 @@ def _patterns_of(word: str) -> tuple[frozenset[str], frozenset[str]]:
 
     own = [word] + ([word[2:]] if word.startswith(("ال", "لل")) and len(word) > 3 else [])
     whole = matched(own)
-    return whole, matched(forms) - whole
+    cut_only = matched(forms) - whole
+    return whole, cut_only, whole | cut_only
 
 
 @cache
@@ -191,13 +199,12 @@ def _find_triggers(words: list[_Word]) -> list[_Hit]:
     so that بيان and كشفت keep their first letter."""
     tax = taxonomy()
     matched = [_patterns_of(w.forms[0]) for w in words]
-    any_of = [m[0] | m[1] for m in matched]
+    any_of = [m[2] for m in matched]
+    candidates = [i for i, a in enumerate(any_of) if a]  # most words match no pattern at all
     start_of = lambda i: words[i].start + (words[i].cut if matched[i][1] and not matched[i][0] else 0)  # noqa: E731
     hits: list[_Hit] = []
     taken: set[int] = set()
-    for i in range(len(words)):
-        if not any_of[i]:
-            continue
+    for i in candidates:
         for t in _singles_starting(any_of[i]):  # longest phrase first: "قصف جوي" before "قصف"
             n = len(t.words)
             if i + n <= len(words) and not (set(range(i, i + n)) & taken) and all(
@@ -207,10 +214,10 @@ def _find_triggers(words: list[_Word]) -> list[_Hit]:
                 taken.update(range(i, i + n))
                 break
     for name, heads, cues in tax.compounds:
-        for i in range(len(words)):
-            if any_of[i] and not any_of[i].isdisjoint(heads):
+        for i in candidates:
+            if not any_of[i].isdisjoint(heads):
                 lo, hi = max(0, i - tax.window), min(len(words), i + tax.window + 1)
-                if any(j != i and not any_of[j].isdisjoint(cues) for j in range(lo, hi)):
+                if any(lo <= j < hi and j != i and not any_of[j].isdisjoint(cues) for j in candidates):
                     hits.append(_Hit(name, start_of(i), words[i].end))
     return hits
 
@@ -400,7 +407,7 @@ def extract_events(text: str, published: dt.date | None, published_latest: dt.da
         return []
     nt = normalized_view(text)
     norm = nt.text
-    words = [_word(m) for m in _WORD.finditer(norm)]
+    words = _words(norm)
     hits = _find_triggers(words)
     places: list[Place] | None = None  # found once, and only for a line that has an event
     spans = [(nt.norm_index(m.start), nt.norm_index(m.end)) for m in mentions]

@@ -617,11 +617,31 @@ _DIGIT = regex.compile(r"\d")
 _FOUR_DIGITS = regex.compile(r"\d{4}")  # every year pattern needs four digits in a row
 
 
+_ONE_LETTER_CLITICS = "وفبلك"
+_TWO_LETTER_CLITICS = ("وب", "ول", "فب", "وف", "لل")
+
+
+@cache
+def _gates_of_word() -> dict[str, frozenset[str]]:
+    """Word as written (with or without a clitic: "وأمس", "للشهر") → the gates it opens.
+
+    The clitic forms are spelled out here once, so a line costs one look-up per distinct word."""
+    out: dict[str, set[str]] = {}
+    for name, keys in _gates().items():
+        for key in keys:
+            for form in (key, *(c + key for c in _ONE_LETTER_CLITICS), *(c + key for c in _TWO_LETTER_CLITICS)):
+                out.setdefault(form, set()).add(name)
+    return {form: frozenset(names) for form, names in out.items()}
+
+
 def _open_gates(nt_text: str) -> set[str]:
     """Which patterns are worth running: a word test per gate instead of a regex scan per pattern."""
-    words = set(_LETTERS.findall(nt_text))
-    words |= {w[1:] for w in words if w[0] in "وفبلك"} | {w[2:] for w in words if w[:2] in ("وب", "ول", "فب", "وف", "لل")}
-    opened = {name for name, keys in _gates().items() if not words.isdisjoint(keys)}
+    index = _gates_of_word()
+    opened: set[str] = set()
+    for word in set(_LETTERS.findall(nt_text)):
+        names = index.get(word)
+        if names is not None:
+            opened |= names
     if _DIGIT.search(nt_text):
         opened.add("digit")
         if _FOUR_DIGITS.search(nt_text):

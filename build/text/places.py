@@ -264,7 +264,8 @@ def find_places(text: str, locative_only: bool = True) -> list[Place]:
     """
     g = _gazetteer()
     nt = normalized_view(text)
-    toks = [_Tok(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(nt.text)]
+    new = tuple.__new__  # builds the named tuple without its Python-level __new__ (hot loop)
+    toks = [new(_Tok, (m.group(), *m.span())) for m in _TOKEN.finditer(nt.text)]
     out: list[Place] = []
     i = 0
     while i < len(toks):
