@@ -344,6 +344,12 @@ def _casualty_patterns():
     )
 
 
+# Every killed (resp. injured) word of ``_casualty_patterns`` contains one of these: a window with
+# none of them cannot match, and the number alternations are not scanned.
+_KILLED_CUES = ("قتل", "قتيل", "مصرع", "اعد")
+_HURT_CUES = ("صاب", "صيب", "جرح", "جريح")
+
+
 def _casualties(window: str) -> tuple[int | None, int | None]:
     """(killed, injured) stated in a window: "مقتل أربعة … وإصابة ثلاثة" → (4, 3)."""
     k1, k2, h1, h2 = _casualty_patterns()
@@ -356,7 +362,9 @@ def _casualties(window: str) -> tuple[int | None, int | None]:
                 return v
         return None
 
-    return first(k1, k2), first(h1, h2)
+    killed = first(k1, k2) if any(c in window for c in _KILLED_CUES) else None
+    hurt = first(h1, h2) if any(c in window for c in _HURT_CUES) else None
+    return killed, hurt
 
 
 @cache
@@ -476,11 +484,9 @@ def _before_subordinate_clause(text: str, start: int, end: int) -> int:
 
 
 def _alef_unified(text: str) -> str:
-    """The line with alef forms unified, same length (for word tests on raw offsets)."""
-    return text.translate(_ALEF)
-
-
-_ALEF = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا"})
+    """The line with alef forms unified, same length (for word tests on raw offsets).
+    (Three ``str.replace`` calls: ``str.translate`` looks up every character of Arabic text.)"""
+    return text.replace("أ", "ا").replace("إ", "ا").replace("آ", "ا")
 
 
 def _nearest_place(places: list[Place], a: int, b: int, anchor: int) -> Place | None:

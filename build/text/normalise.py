@@ -141,7 +141,7 @@ def normalize(s: str) -> str:
     >>> normalize("إلَّا ٣٠٠٠")
     'الا 3000'
     """
-    return " ".join(s.translate(_TABLE).split())
+    return " ".join(translated(s).split())  # shares the per-line translation with NormalizedText
 
 
 def to_western_digits(s: str) -> str:

@@ -15,6 +15,7 @@ A place in no list still gives its text, with ``geo_precision='unknown'``. Sourc
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import NamedTuple
@@ -267,8 +268,16 @@ def find_places(text: str, locative_only: bool = True) -> list[Place]:
     new = tuple.__new__  # builds the named tuple without its Python-level __new__ (hot loop)
     toks = [new(_Tok, (m.group(), *m.span())) for m in _TOKEN.finditer(nt.text)]
     out: list[Place] = []
+    # Only a token that opens an entry of a table, or follows في, can start a place: the others are
+    # skipped without the per-token tests (``_unit`` and ``_coordinated_with_place`` say no to them).
+    openers = [k for k, t in enumerate(toks)
+               if (k and toks[k - 1].word == "في") or (_is_wordlike(t) and (_starts(t.word, 1) or _starts(t.word, 0)))]
     i = 0
     while i < len(toks):
+        k = bisect_left(openers, i)
+        if k == len(openers):
+            break
+        i = openers[k]
         unit = _unit(toks, i) if _is_wordlike(toks[i]) else None
         if unit is None and _coordinated_with_place(toks, i):
             unit = (1, "name", None, 0)  # "في الدور وجبال مكحول": a name in no list, joined to a place
