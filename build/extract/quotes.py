@@ -51,7 +51,7 @@ from functools import cache, lru_cache
 import regex
 
 from ..lexicon import load_lexicon
-from ..text.normalise import NormalizedText, normalize
+from ..text.normalise import NormalizedText, letter_words, normalize
 from .speakers import (
     COMPLEMENTISERS,
     Mention,
@@ -413,9 +413,6 @@ def _trigger_words() -> frozenset[str]:
     return frozenset(words)
 
 
-_WORD = re.compile(r"[^\W\d_]+")
-
-
 @cache
 def _word_info() -> dict[str, tuple[VerbForm | None, bool, bool, bool]]:
     """For every word that can start something: (reporting verb form, office noun, group noun,
@@ -438,7 +435,7 @@ def _word_info() -> dict[str, tuple[VerbForm | None, bool, bool, bool]]:
 def _nothing_to_read(raw: str, ntext: str) -> bool:
     """No quotation mark and no word that could report speech or describe a speaker: the line
     can be skipped whole (most background paragraphs), which keeps extraction fast."""
-    return _ANY_MARK.search(raw) is None and _trigger_words().isdisjoint(_WORD.findall(ntext))
+    return _ANY_MARK.search(raw) is None and _trigger_words().isdisjoint(letter_words(ntext))
 
 
 def _process_line(line, reg: SpeakerRegistry, is_body: bool) -> list[tuple[Quote, int | None]]:

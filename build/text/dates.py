@@ -649,12 +649,28 @@ def _open_gates(nt_text: str) -> set[str]:
     return opened
 
 
+@cache
+def _cues() -> dict[str, tuple[str, ...]]:
+    """For some patterns, strings one of which every match contains (first words of the words the
+    pattern requires): an opened gate still skips a pattern whose cue is not in the line."""
+    w = _grammar().words
+    firsts = lambda words: tuple(sorted({k.split(" ")[0] for k in words}))  # noqa: E731
+    return {
+        "last_n_units": firsts(w["past"] | w["recent"]),  # "الأيام الخمسة الأخيرة"
+        "ago": ("قبل", "منذ"),  # "قبل ثلاث سنوات"
+        "day_of_rel_month": ("الشهر",),  # "العاشر من الشهر الماضي"
+    }
+
+
 def _candidates(nt_text: str, published: dt.date | None) -> list[_Cand]:
     G = _grammar()
     open_gates = _open_gates(nt_text)
+    cues = _cues()
     out: list[_Cand] = []
     for kind, pattern, handler in G.patterns:
         if _GATE_OF[kind] not in open_gates:
+            continue
+        if kind in cues and not any(c in nt_text for c in cues[kind]):
             continue
         for m in pattern.finditer(nt_text, overlapped=False):
             res = handler(G, m, published)

@@ -147,6 +147,12 @@ def _starts(word: str, table_id: int) -> tuple[tuple[str, int, int], ...]:
     return tuple((f, cut, firsts[f]) for f, cut in options if f in firsts)
 
 
+@lru_cache(maxsize=65536)
+def _may_open(word: str) -> bool:
+    """Whether a token may start a place unit: wordlike, and opening an entry of either table."""
+    return word[0].isalpha() and bool(_starts(word, 1) or _starts(word, 0))
+
+
 def _match_at(toks: list[_Tok], i: int, table) -> tuple[int, object] | None:
     """Longest entry of ``table`` (keys: token tuples) at token i, the first token clitic-stripped."""
     table_id = 0 if table is _gazetteer().entities else 1
@@ -270,8 +276,8 @@ def find_places(text: str, locative_only: bool = True) -> list[Place]:
     out: list[Place] = []
     # Only a token that opens an entry of a table, or follows في, can start a place: the others are
     # skipped without the per-token tests (``_unit`` and ``_coordinated_with_place`` say no to them).
-    openers = [k for k, t in enumerate(toks)
-               if (k and toks[k - 1].word == "في") or (_is_wordlike(t) and (_starts(t.word, 1) or _starts(t.word, 0)))]
+    may_open = _may_open
+    openers = [k for k, t in enumerate(toks) if may_open(t.word) or (k and toks[k - 1].word == "في")]
     i = 0
     while i < len(toks):
         k = bisect_left(openers, i)
