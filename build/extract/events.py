@@ -114,6 +114,7 @@ class _Word(NamedTuple):
     start: int  # normalised offsets of the whole word
     end: int
     cut: int  # length of its proclitic (و, ف, ب, ل, ك), left out of a trigger's span
+    patterns: tuple[frozenset[str], frozenset[str], frozenset[str]]  # ``_patterns_of`` the word
 
 
 _WORD = regex.compile(r"\p{L}+")  # letters only: "قتل12" is the word قتل
@@ -135,14 +136,20 @@ def _forms(word: str) -> tuple[tuple[str, ...], int]:
     return tuple(dict.fromkeys(out)), cut
 
 
+@lru_cache(maxsize=65536)
+def _analysis(word: str) -> tuple[tuple[str, ...], int, tuple[frozenset[str], frozenset[str], frozenset[str]]]:
+    """``_forms`` and ``_patterns_of`` of a word in one cached look-up."""
+    return (*_forms(word), _patterns_of(word))
+
+
 def _words(norm: str) -> list[_Word]:
     """The letter words of a normalised line with their forms (tuple.__new__: a hot loop)."""
-    new, forms_of = tuple.__new__, _forms
+    new, analysis = tuple.__new__, _analysis
     out = []
     for m in _WORD.finditer(norm):
         start, end = m.span()
-        forms, cut = forms_of(m.group())
-        out.append(new(_Word, (forms, start, end, cut)))
+        forms, cut, patterns = analysis(m.group())
+        out.append(new(_Word, (forms, start, end, cut, patterns)))
     return out
 
 
@@ -198,7 +205,7 @@ def _find_triggers(words: list[_Word]) -> list[_Hit]:
     A trigger's span leaves out a proclitic (وأعلن → أعلن) only when the word matched without it,
     so that بيان and كشفت keep their first letter."""
     tax = taxonomy()
-    matched = [_patterns_of(w.forms[0]) for w in words]
+    matched = [w.patterns for w in words]
     any_of = [m[2] for m in matched]
     candidates = [i for i, a in enumerate(any_of) if a]  # most words match no pattern at all
     start_of = lambda i: words[i].start + (words[i].cut if matched[i][1] and not matched[i][0] else 0)  # noqa: E731

@@ -449,13 +449,15 @@ def _process_line(line, reg: SpeakerRegistry, is_body: bool) -> list[tuple[Quote
     last_finite: _VerbHit | None = None
     i = 0
     infos = _word_info()
+    # most words start nothing: visit only the tokens that have an entry
+    starts = [k for k, t in enumerate(toks) if t.norm in infos]
     while i < len(toks):
+        k = bisect_left(starts, i)
+        if k == len(starts):
+            break
+        i = starts[k]
         t = toks[i]
-        info = infos.get(t.norm)
-        if info is None:  # most words: nothing starts here
-            i += 1
-            continue
-        form, person_head, group_head, title_start = info
+        form, person_head, group_head, title_start = infos[t.norm]
         if form is not None and i > 0 and toks[i - 1].norm in verbal_noun_after():
             form = None  # "طلب عدم كشف هويته": a verbal noun
         if form is not None:

@@ -102,7 +102,9 @@ class NormalizedText:
 
     @classmethod
     def of(cls, raw: str) -> "NormalizedText":
-        return cls(raw)
+        """The view of ``raw``, built once per line: quotes, dates, events, places and figures all
+        read the same lines (a view is never modified after it is built)."""
+        return _view(raw) if cls is NormalizedText else cls(raw)
 
     def raw_offset(self, i: int) -> int:
         """Raw offset of normalised character ``i`` (``len(raw)`` for ``i == len(text)``)."""
@@ -135,6 +137,11 @@ class NormalizedText:
 
 # stdlib re: letter runs ([^\W\d_] = alphabetic), twice as fast as regex for word-set prefilters
 _LETTER_RUNS = re.compile(r"[^\W\d_]+")
+
+
+@lru_cache(maxsize=4096)
+def _view(raw: str) -> NormalizedText:
+    return NormalizedText(raw)
 
 
 @lru_cache(maxsize=4096)
