@@ -144,11 +144,13 @@ def _analysis(word: str) -> tuple[tuple[str, ...], int, tuple[frozenset[str], fr
 
 def _words(norm: str) -> list[_Word]:
     """The letter words of a normalised line with their forms (tuple.__new__: a hot loop)."""
-    new, analysis = tuple.__new__, _analysis
+    new, analysis, find = tuple.__new__, _analysis, norm.find
     out = []
-    for m in _WORD.finditer(norm):
-        start, end = m.span()
-        forms, cut, patterns = analysis(m.group())
+    end = 0
+    for word in _WORD.findall(norm):  # strings, then offsets by find (no match objects)
+        start = find(word, end)  # only non-letters lie between two words: this is its start
+        end = start + len(word)
+        forms, cut, patterns = analysis(word)
         out.append(new(_Word, (forms, start, end, cut, patterns)))
     return out
 

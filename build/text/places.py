@@ -272,7 +272,12 @@ def find_places(text: str, locative_only: bool = True) -> list[Place]:
     g = _gazetteer()
     nt = normalized_view(text)
     new = tuple.__new__  # builds the named tuple without its Python-level __new__ (hot loop)
-    toks = [new(_Tok, (m.group(), *m.span())) for m in _TOKEN.finditer(nt.text)]
+    toks = []
+    find, end = nt.text.find, 0
+    for word in _TOKEN.findall(nt.text):  # only spaces lie between tokens: find gives each start
+        start = find(word, end)
+        end = start + len(word)
+        toks.append(new(_Tok, (word, start, end)))
     out: list[Place] = []
     # Only a token that opens an entry of a table, or follows في, can start a place: the others are
     # skipped without the per-token tests (``_unit`` and ``_coordinated_with_place`` say no to them).
