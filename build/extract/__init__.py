@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, fields
+from functools import cache
 
 from ..ingest import Article
 from ..lines import Line, article_lines
@@ -46,14 +47,21 @@ def _provenance(ln: Line, start: int, end: int) -> dict:
     return {"article_id": ln.article_id, "line": ln.line, "char_start": ln.char_start + start, "char_end": ln.char_start + end}
 
 
+# line-local spans are replaced by file provenance; sub-spans (trigger, location) are
+# published as text only, which is verbatim within the row's line
+_NOT_RECORDED = frozenset({"start", "end", "line", "speaker", "trigger_start", "trigger_end", "location_start", "location_end"})
+
+
+@cache
+def _recorded_fields(cls: type) -> tuple[str, ...]:
+    """The field names ``_record`` copies, in declaration order (``fields`` is slow per call)."""
+    return tuple(f.name for f in fields(cls) if f.name not in _NOT_RECORDED)
+
+
 def _record(obj) -> dict:
     """A dataclass as a dict, minus the line-local span (replaced by file provenance)."""
-    d = {f.name: getattr(obj, f.name) for f in fields(obj)}  # shallow: asdict's deep copy is slow
-    # line-local spans are replaced by file provenance; sub-spans (trigger, location) are
-    # published as text only, which is verbatim within the row's line
-    for key in ("start", "end", "line", "speaker", "trigger_start", "trigger_end", "location_start", "location_end"):
-        d.pop(key, None)
-    return d
+    d = obj.__dict__  # shallow: asdict's deep copy is slow; frozen dataclasses keep a __dict__
+    return {name: d[name] for name in _recorded_fields(type(obj))}
 
 
 def publication_window(article: Article, lines: list[Line]) -> tuple[dt.date | None, dt.date | None]:

@@ -114,6 +114,7 @@ class _Word(NamedTuple):
     start: int  # normalised offsets of the whole word
     end: int
     cut: int  # length of its proclitic (و, ف, ب, ل, ك), left out of a trigger's span
+    patterns: tuple[frozenset[str], frozenset[str], frozenset[str]]  # ``_patterns_of`` the word
 
 
 _WORD = regex.compile(r"\p{L}+")  # letters only: "قتل12" is the word قتل
@@ -135,9 +136,23 @@ def _forms(word: str) -> tuple[tuple[str, ...], int]:
     return tuple(dict.fromkeys(out)), cut
 
 
-def _word(m) -> _Word:
-    forms, cut = _forms(m.group())
-    return _Word(forms, m.start(), m.end(), cut)
+@lru_cache(maxsize=65536)
+def _analysis(word: str) -> tuple[tuple[str, ...], int, tuple[frozenset[str], frozenset[str], frozenset[str]]]:
+    """``_forms`` and ``_patterns_of`` of a word in one cached look-up."""
+    return (*_forms(word), _patterns_of(word))
+
+
+def _words(norm: str) -> list[_Word]:
+    """The letter words of a normalised line with their forms (tuple.__new__: a hot loop)."""
+    new, analysis, find = tuple.__new__, _analysis, norm.find
+    out = []
+    end = 0
+    for word in _WORD.findall(norm):  # strings, then offsets by find (no match objects)
+        start = find(word, end)  # only non-letters lie between two words: this is its start
+        end = start + len(word)
+        forms, cut, patterns = analysis(word)
+        out.append(new(_Word, (forms, start, end, cut, patterns)))
+    return out
 
 
 @cache
@@ -151,8 +166,9 @@ def _pattern_index() -> tuple[frozenset[str], frozenset[str], tuple[int, ...]]:
 
 
 @lru_cache(maxsize=65536)
-def _patterns_of(word: str) -> tuple[frozenset[str], frozenset[str]]:
-    """The trigger patterns a word matches (as the whole word, and after its proclitic is cut)."""
+def _patterns_of(word: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The trigger patterns a word matches: as the whole word, only after its proclitic is cut,
+    and either way (the union, which most callers want)."""
     exact, prefixes, lengths = _pattern_index()
     forms, cut = _forms(word)
 
@@ -161,7 +177,8 @@ def _patterns_of(word: str) -> tuple[frozenset[str], frozenset[str]]:
 
     own = [word] + ([word[2:]] if word.startswith(("ال", "لل")) and len(word) > 3 else [])
     whole = matched(own)
-    return whole, matched(forms) - whole
+    cut_only = matched(forms) - whole
+    return whole, cut_only, whole | cut_only
 
 
 @cache
@@ -190,14 +207,13 @@ def _find_triggers(words: list[_Word]) -> list[_Hit]:
     A trigger's span leaves out a proclitic (وأعلن → أعلن) only when the word matched without it,
     so that بيان and كشفت keep their first letter."""
     tax = taxonomy()
-    matched = [_patterns_of(w.forms[0]) for w in words]
-    any_of = [m[0] | m[1] for m in matched]
+    matched = [w.patterns for w in words]
+    any_of = [m[2] for m in matched]
+    candidates = [i for i, a in enumerate(any_of) if a]  # most words match no pattern at all
     start_of = lambda i: words[i].start + (words[i].cut if matched[i][1] and not matched[i][0] else 0)  # noqa: E731
     hits: list[_Hit] = []
     taken: set[int] = set()
-    for i in range(len(words)):
-        if not any_of[i]:
-            continue
+    for i in candidates:
         for t in _singles_starting(any_of[i]):  # longest phrase first: "قصف جوي" before "قصف"
             n = len(t.words)
             if i + n <= len(words) and not (set(range(i, i + n)) & taken) and all(
@@ -207,10 +223,10 @@ def _find_triggers(words: list[_Word]) -> list[_Hit]:
                 taken.update(range(i, i + n))
                 break
     for name, heads, cues in tax.compounds:
-        for i in range(len(words)):
-            if any_of[i] and not any_of[i].isdisjoint(heads):
+        for i in candidates:
+            if not any_of[i].isdisjoint(heads):
                 lo, hi = max(0, i - tax.window), min(len(words), i + tax.window + 1)
-                if any(j != i and not any_of[j].isdisjoint(cues) for j in range(lo, hi)):
+                if any(lo <= j < hi and j != i and not any_of[j].isdisjoint(cues) for j in candidates):
                     hits.append(_Hit(name, start_of(i), words[i].end))
     return hits
 
@@ -337,6 +353,12 @@ def _casualty_patterns():
     )
 
 
+# Every killed (resp. injured) word of ``_casualty_patterns`` contains one of these: a window with
+# none of them cannot match, and the number alternations are not scanned.
+_KILLED_CUES = ("قتل", "قتيل", "مصرع", "اعد")
+_HURT_CUES = ("صاب", "صيب", "جرح", "جريح")
+
+
 def _casualties(window: str) -> tuple[int | None, int | None]:
     """(killed, injured) stated in a window: "مقتل أربعة … وإصابة ثلاثة" → (4, 3)."""
     k1, k2, h1, h2 = _casualty_patterns()
@@ -349,7 +371,9 @@ def _casualties(window: str) -> tuple[int | None, int | None]:
                 return v
         return None
 
-    return first(k1, k2), first(h1, h2)
+    killed = first(k1, k2) if any(c in window for c in _KILLED_CUES) else None
+    hurt = first(h1, h2) if any(c in window for c in _HURT_CUES) else None
+    return killed, hurt
 
 
 @cache
@@ -400,7 +424,7 @@ def extract_events(text: str, published: dt.date | None, published_latest: dt.da
         return []
     nt = normalized_view(text)
     norm = nt.text
-    words = [_word(m) for m in _WORD.finditer(norm)]
+    words = _words(norm)
     hits = _find_triggers(words)
     places: list[Place] | None = None  # found once, and only for a line that has an event
     spans = [(nt.norm_index(m.start), nt.norm_index(m.end)) for m in mentions]
@@ -469,11 +493,9 @@ def _before_subordinate_clause(text: str, start: int, end: int) -> int:
 
 
 def _alef_unified(text: str) -> str:
-    """The line with alef forms unified, same length (for word tests on raw offsets)."""
-    return text.translate(_ALEF)
-
-
-_ALEF = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا"})
+    """The line with alef forms unified, same length (for word tests on raw offsets).
+    (Three ``str.replace`` calls: ``str.translate`` looks up every character of Arabic text.)"""
+    return text.replace("أ", "ا").replace("إ", "ا").replace("آ", "ا")
 
 
 def _nearest_place(places: list[Place], a: int, b: int, anchor: int) -> Place | None:

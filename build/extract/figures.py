@@ -34,7 +34,6 @@ Conventions (each is a decision, kept the same everywhere)
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from bisect import bisect_right
 from functools import cache
@@ -44,7 +43,7 @@ import regex
 from babel.dates import get_month_names
 
 from ..lexicon import load_lexicon
-from ..text.normalise import NormalizedText, normalize
+from ..text.normalise import NormalizedText, letter_words, normalize
 from ..text.numbers import NumberMatch, Token, find_numbers, number_word_forms, tokenize, word_info
 
 __all__ = ["Figure", "extract_figures"]
@@ -467,10 +466,6 @@ def _dual_word_forms() -> frozenset[str]:
     return frozenset(c + d for d in _units().duals for c in clitics)
 
 
-# stdlib re: letter runs ([^\W\d_] = alphabetic), twice as fast as regex for this prefilter
-_LETTERS = re.compile(r"[^\W\d_]+")
-
-
 def _dual_figures(
     line: str, to_raw, norm: str, tokens: list[Token], taken: list[tuple[int, int]]
 ) -> list[Figure]:
@@ -540,7 +535,7 @@ def _candidate_clauses(norm: str) -> tuple[list[tuple[int, int]], bool]:
     """The spans of the clauses that hold a digit, a number word or a dual noun, so that only
     they are tokenized (a paragraph usually states its figures in one or two clauses), and
     whether the line has a dual noun at all."""
-    words = set(_LETTERS.findall(norm))
+    words = letter_words(norm)  # shared with the quotes prefilter of the same line
     duals = words & _dual_word_forms()
     candidates = (words & number_word_forms()) | duals
     positions = [m.start() for m in _DIGIT_RUN.finditer(norm)]

@@ -51,7 +51,7 @@ from functools import cache, lru_cache
 import regex
 
 from ..lexicon import load_lexicon
-from ..text.normalise import NormalizedText, normalize
+from ..text.normalise import NormalizedText, letter_words, normalize
 from .speakers import (
     COMPLEMENTISERS,
     Mention,
@@ -413,9 +413,6 @@ def _trigger_words() -> frozenset[str]:
     return frozenset(words)
 
 
-_WORD = re.compile(r"[^\W\d_]+")
-
-
 @cache
 def _word_info() -> dict[str, tuple[VerbForm | None, bool, bool, bool]]:
     """For every word that can start something: (reporting verb form, office noun, group noun,
@@ -438,7 +435,7 @@ def _word_info() -> dict[str, tuple[VerbForm | None, bool, bool, bool]]:
 def _nothing_to_read(raw: str, ntext: str) -> bool:
     """No quotation mark and no word that could report speech or describe a speaker: the line
     can be skipped whole (most background paragraphs), which keeps extraction fast."""
-    return _ANY_MARK.search(raw) is None and _trigger_words().isdisjoint(_WORD.findall(ntext))
+    return _ANY_MARK.search(raw) is None and _trigger_words().isdisjoint(letter_words(ntext))
 
 
 def _process_line(line, reg: SpeakerRegistry, is_body: bool) -> list[tuple[Quote, int | None]]:
@@ -452,13 +449,15 @@ def _process_line(line, reg: SpeakerRegistry, is_body: bool) -> list[tuple[Quote
     last_finite: _VerbHit | None = None
     i = 0
     infos = _word_info()
+    # most words start nothing: visit only the tokens that have an entry
+    starts = [k for k, t in enumerate(toks) if t.norm in infos]
     while i < len(toks):
+        k = bisect_left(starts, i)
+        if k == len(starts):
+            break
+        i = starts[k]
         t = toks[i]
-        info = infos.get(t.norm)
-        if info is None:  # most words: nothing starts here
-            i += 1
-            continue
-        form, person_head, group_head, title_start = info
+        form, person_head, group_head, title_start = infos[t.norm]
         if form is not None and i > 0 and toks[i - 1].norm in verbal_noun_after():
             form = None  # "طلب عدم كشف هويته": a verbal noun
         if form is not None:

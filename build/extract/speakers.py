@@ -147,11 +147,13 @@ def tokenize(ntext: str, lo: int = 0, hi: int | None = None) -> list[Tok]:
     """Word, number and punctuation tokens of ``ntext[lo:hi]`` (offsets into ``ntext``)."""
     new = tuple.__new__  # builds the named tuple without its Python-level __new__ (hot loop)
     out = []
-    for m in _TOKEN.finditer(ntext, lo, len(ntext) if hi is None else hi):
-        s = m.group()
-        start = m.start()
+    find, end = ntext.find, lo
+    # strings, then offsets by find (no match objects): only spaces lie between two tokens
+    for s in _TOKEN.findall(ntext, lo, len(ntext) if hi is None else hi):
+        start = find(s, end)
+        end = start + len(s)
         c = s[0]
-        out.append(new(Tok, ("w" if c.isalpha() else "n" if c.isdigit() else "p", s, start, start + len(s))))
+        out.append(new(Tok, ("w" if c.isalpha() else "n" if c.isdigit() else "p", s, start, end)))
     return out
 
 

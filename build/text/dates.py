@@ -617,11 +617,31 @@ _DIGIT = regex.compile(r"\d")
 _FOUR_DIGITS = regex.compile(r"\d{4}")  # every year pattern needs four digits in a row
 
 
+_ONE_LETTER_CLITICS = "وفبلك"
+_TWO_LETTER_CLITICS = ("وب", "ول", "فب", "وف", "لل")
+
+
+@cache
+def _gates_of_word() -> dict[str, frozenset[str]]:
+    """Word as written (with or without a clitic: "وأمس", "للشهر") → the gates it opens.
+
+    The clitic forms are spelled out here once, so a line costs one look-up per distinct word."""
+    out: dict[str, set[str]] = {}
+    for name, keys in _gates().items():
+        for key in keys:
+            for form in (key, *(c + key for c in _ONE_LETTER_CLITICS), *(c + key for c in _TWO_LETTER_CLITICS)):
+                out.setdefault(form, set()).add(name)
+    return {form: frozenset(names) for form, names in out.items()}
+
+
 def _open_gates(nt_text: str) -> set[str]:
     """Which patterns are worth running: a word test per gate instead of a regex scan per pattern."""
-    words = set(_LETTERS.findall(nt_text))
-    words |= {w[1:] for w in words if w[0] in "وفبلك"} | {w[2:] for w in words if w[:2] in ("وب", "ول", "فب", "وف", "لل")}
-    opened = {name for name, keys in _gates().items() if not words.isdisjoint(keys)}
+    index = _gates_of_word()
+    opened: set[str] = set()
+    for word in set(_LETTERS.findall(nt_text)):
+        names = index.get(word)
+        if names is not None:
+            opened |= names
     if _DIGIT.search(nt_text):
         opened.add("digit")
         if _FOUR_DIGITS.search(nt_text):
@@ -629,12 +649,28 @@ def _open_gates(nt_text: str) -> set[str]:
     return opened
 
 
+@cache
+def _cues() -> dict[str, tuple[str, ...]]:
+    """For some patterns, strings one of which every match contains (first words of the words the
+    pattern requires): an opened gate still skips a pattern whose cue is not in the line."""
+    w = _grammar().words
+    firsts = lambda words: tuple(sorted({k.split(" ")[0] for k in words}))  # noqa: E731
+    return {
+        "last_n_units": firsts(w["past"] | w["recent"]),  # "الأيام الخمسة الأخيرة"
+        "ago": ("قبل", "منذ"),  # "قبل ثلاث سنوات"
+        "day_of_rel_month": ("الشهر",),  # "العاشر من الشهر الماضي"
+    }
+
+
 def _candidates(nt_text: str, published: dt.date | None) -> list[_Cand]:
     G = _grammar()
     open_gates = _open_gates(nt_text)
+    cues = _cues()
     out: list[_Cand] = []
     for kind, pattern, handler in G.patterns:
         if _GATE_OF[kind] not in open_gates:
+            continue
+        if kind in cues and not any(c in nt_text for c in cues[kind]):
             continue
         for m in pattern.finditer(nt_text, overlapped=False):
             res = handler(G, m, published)

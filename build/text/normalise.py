@@ -14,6 +14,7 @@ which is what makes the offset map exact.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from functools import lru_cache
 
@@ -101,7 +102,9 @@ class NormalizedText:
 
     @classmethod
     def of(cls, raw: str) -> "NormalizedText":
-        return cls(raw)
+        """The view of ``raw``, built once per line: quotes, dates, events, places and figures all
+        read the same lines (a view is never modified after it is built)."""
+        return _view(raw) if cls is NormalizedText else cls(raw)
 
     def raw_offset(self, i: int) -> int:
         """Raw offset of normalised character ``i`` (``len(raw)`` for ``i == len(text)``)."""
@@ -132,6 +135,26 @@ class NormalizedText:
         return self.raw_offset(start), raw_end
 
 
+# stdlib re: letter runs ([^\W\d_] = alphabetic), twice as fast as regex for word-set prefilters
+_LETTER_RUNS = re.compile(r"[^\W\d_]+")
+
+
+@lru_cache(maxsize=4096)
+def _view(raw: str) -> NormalizedText:
+    return NormalizedText(raw)
+
+
+@lru_cache(maxsize=4096)
+def letter_words(ntext: str) -> frozenset[str]:
+    """The distinct letter runs of a normalised line, for the quotes and figures prefilters
+    (one scan per line, shared).
+
+    >>> sorted(letter_words("قال 3 جنود"))
+    ['جنود', 'قال']
+    """
+    return frozenset(_LETTER_RUNS.findall(ntext))
+
+
 @lru_cache(maxsize=65536)
 def normalize(s: str) -> str:
     """Matching key: letters unified, marks removed, digits Western, spaces collapsed.
@@ -141,7 +164,7 @@ def normalize(s: str) -> str:
     >>> normalize("إلَّا ٣٠٠٠")
     'الا 3000'
     """
-    return " ".join(s.translate(_TABLE).split())
+    return " ".join(translated(s).split())  # shares the per-line translation with NormalizedText
 
 
 def to_western_digits(s: str) -> str:

@@ -194,8 +194,15 @@ def tokenize(norm: str, start: int = 0, end: int | None = None) -> list[Token]:
     ['ال', '70', 'و', '2019', '(', '110', ')', 'الاف']
     """
     new = tuple.__new__  # plain tuple construction: this runs once per token of every candidate line
-    spans = _TOKEN.finditer(norm, start, len(norm) if end is None else end)
-    return [new(Token, (*m.span(), m.group(), m.lastgroup)) for m in spans]
+    out = []
+    find, pos = norm.find, start
+    # strings, then offsets by find (no match objects): only spaces lie between two tokens
+    for digits, word, other in _TOKEN.findall(norm, start, len(norm) if end is None else end):
+        text, kind = (digits, "digits") if digits else (word, "word") if word else (other, "other")
+        pos = find(text, pos)
+        out.append(new(Token, (pos, pos + len(text), text, kind)))
+        pos += len(text)
+    return out
 
 
 def parse_digits(s: str) -> Decimal | None:

@@ -15,6 +15,7 @@ A place in no list still gives its text, with ``geo_precision='unknown'``. Sourc
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import NamedTuple
@@ -146,6 +147,12 @@ def _starts(word: str, table_id: int) -> tuple[tuple[str, int, int], ...]:
     return tuple((f, cut, firsts[f]) for f, cut in options if f in firsts)
 
 
+@lru_cache(maxsize=65536)
+def _may_open(word: str) -> bool:
+    """Whether a token may start a place unit: wordlike, and opening an entry of either table."""
+    return word[0].isalpha() and bool(_starts(word, 1) or _starts(word, 0))
+
+
 def _match_at(toks: list[_Tok], i: int, table) -> tuple[int, object] | None:
     """Longest entry of ``table`` (keys: token tuples) at token i, the first token clitic-stripped."""
     table_id = 0 if table is _gazetteer().entities else 1
@@ -264,10 +271,24 @@ def find_places(text: str, locative_only: bool = True) -> list[Place]:
     """
     g = _gazetteer()
     nt = normalized_view(text)
-    toks = [_Tok(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(nt.text)]
+    new = tuple.__new__  # builds the named tuple without its Python-level __new__ (hot loop)
+    toks = []
+    find, end = nt.text.find, 0
+    for word in _TOKEN.findall(nt.text):  # only spaces lie between tokens: find gives each start
+        start = find(word, end)
+        end = start + len(word)
+        toks.append(new(_Tok, (word, start, end)))
     out: list[Place] = []
+    # Only a token that opens an entry of a table, or follows في, can start a place: the others are
+    # skipped without the per-token tests (``_unit`` and ``_coordinated_with_place`` say no to them).
+    may_open = _may_open
+    openers = [k for k, t in enumerate(toks) if may_open(t.word) or (k and toks[k - 1].word == "في")]
     i = 0
     while i < len(toks):
+        k = bisect_left(openers, i)
+        if k == len(openers):
+            break
+        i = openers[k]
         unit = _unit(toks, i) if _is_wordlike(toks[i]) else None
         if unit is None and _coordinated_with_place(toks, i):
             unit = (1, "name", None, 0)  # "في الدور وجبال مكحول": a name in no list, joined to a place

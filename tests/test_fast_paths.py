@@ -1,0 +1,80 @@
+"""The fast paths of extraction give what the plain definitions give.
+
+Tokenizers take offsets from ``str.find`` instead of match objects; prefilters (date gates,
+casualty cues, boilerplate anchoring) must never be stricter than the patterns they guard.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings, strategies as st
+
+from coalition_news.extract import events, speakers
+from coalition_news.lines import _anchored, _furniture
+from coalition_news.text import dates, numbers
+from coalition_news.text.normalise import NormalizedText, normalize
+
+# letters, digits in two scripts, separators, marks, quotes, underscores and odd numerics
+_ALPHABET = "قالوفبلكاأة ىيمن0123456789٣٤.,،_()«»\"-:؛ \t\u00a0²½\u0640\u064e"
+_texts = st.text(alphabet=_ALPHABET, max_size=60)
+
+
+def _speakers_reference(ntext: str, lo: int, hi: int) -> list[tuple]:
+    out = []
+    for m in speakers._TOKEN.finditer(ntext, lo, hi):
+        s, c = m.group(), m.group()[0]
+        out.append(("w" if c.isalpha() else "n" if c.isdigit() else "p", s, m.start(), m.end()))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(_texts, st.integers(0, 10), st.integers(0, 70))
+def test_tokenizers_match_finditer(text, lo, hi):
+    norm = NormalizedText.of(text).text
+    hi = min(hi, len(norm))
+    assert speakers.tokenize(norm, lo, hi) == _speakers_reference(norm, lo, hi)
+    expected = [(m.start(), m.end(), m.group(), m.lastgroup) for m in numbers._TOKEN.finditer(norm, lo, hi)]
+    assert [tuple(t) for t in numbers.tokenize(norm, lo, hi)] == expected
+    assert [(w.forms[0], w.start, w.end) for w in events._words(norm)] == [
+        (m.group(), m.start(), m.end()) for m in events._WORD.finditer(norm)
+    ]
+
+
+def _gates_reference(nt_text: str) -> set[str]:
+    """The date gates as first written: a word set with clitic-stripped forms, tested per gate."""
+    words = set(dates._LETTERS.findall(nt_text))
+    words |= {w[1:] for w in words if w[0] in "وفبلك"} | {w[2:] for w in words if w[:2] in ("وب", "ول", "فب", "وف", "لل")}
+    opened = {name for name, keys in dates._gates().items() if not words.isdisjoint(keys)}
+    if dates._DIGIT.search(nt_text):
+        opened.add("digit")
+        if dates._FOUR_DIGITS.search(nt_text):
+            opened.add("digits4")
+    return opened
+
+
+def test_date_gates_match_word_sets():
+    lines = ["وقال يوم أمس الخميس إن 3 آذار/مارس 2016", "للشهر الماضي وبالأسبوع المقبل", "منذ عامين",
+             "فيناير وكانون الثاني", "الأيام الخمسة الأخيرة", "بلا تاريخ", "٢٠١٩"]
+    for line in lines:
+        text = NormalizedText.of(line).text
+        assert dates._open_gates(text) == _gates_reference(text), line
+
+
+def test_casualty_cues_cover_the_verbs():
+    k1, k2, h1, h2 = events._casualty_patterns()
+    for pattern, cues in ((k1, events._KILLED_CUES), (k2, events._KILLED_CUES), (h1, events._HURT_CUES), (h2, events._HURT_CUES)):
+        for window in ("مقتل 4 وقتلت 3 و12 قتيلا ومصرع خمسة واعدام 2", "اصيب 3 وإصابة 4 و5 جرحى و6 مصابين وجرحت 2"):
+            norm = normalize(window)
+            if pattern.search(norm):
+                assert any(c in norm for c in cues)
+
+
+def test_anchored_boilerplate_is_one_search():
+    assert _anchored("^(XS|SM)$") and not _anchored("^a|b") and not _anchored("a^")
+    assert _anchored(r"^\|x") and not _anchored(r"^x|\|")
+    patterns = _furniture()[0]
+    for line, expected in (("+A -A", True), ("0 تعليق", True), ("نص هل اعجبك هذا المقال", True), ("قال الوزير", False)):
+        assert patterns.search(normalize(line)) is expected, line
+
+
+def test_normalized_view_is_shared():
+    assert NormalizedText.of("قلَّ فيها") is NormalizedText.of("قلَّ فيها")
