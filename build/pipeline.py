@@ -12,6 +12,7 @@ article_id order before the tables are built, so the release is byte-identical t
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -90,8 +91,14 @@ def extract_parallel(articles: list[Article], jobs: int, min_articles: int = PAR
     first = extract_article(articles[0])
     rest = articles[1:]
     chunksize = max(1, len(rest) // (jobs * CHUNKS_PER_WORKER))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return [first, *pool.map(extract_article, rest, chunksize=chunksize)]
+    # Forked workers share this process's pages until they write to them; a garbage collection in a
+    # worker would write to every object header it visits. Frozen objects are never visited.
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            return [first, *pool.map(extract_article, rest, chunksize=chunksize)]
+    finally:
+        gc.unfreeze()
 
 
 def _extract_uncached(articles: list[Article], options: BuildOptions, client=None) -> list[ArticleRows]:
