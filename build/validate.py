@@ -299,49 +299,84 @@ def _csv_records(path: Path) -> Iterator[tuple[list[str], str]]:
             pending.clear()
 
 
+_SAMPLE_KEYS = ("article_id", "speaker_id")  # the columns a sample is chosen by
+
+
+def _keyed_records(path: Path) -> tuple[bytes, pa.Table, Iterator[bytes]]:
+    """A written CSV as (its header line, its ``_SAMPLE_KEYS`` columns as an Arrow table, each
+    record's bytes as written, in order). pyarrow's C++ reader reads the key columns; when every
+    record is one physical line (no quoted line break: the usual case) the records are the file's
+    lines, read in C; otherwise the csv module reads record by record (``_csv_records``)."""
+    with path.open("rb") as f:
+        header = f.readline()
+    names = next(csv.reader([header.decode("utf-8")]))
+    keys = [k for k in _SAMPLE_KEYS if k in names]
+    if keys:
+        ids = pacsv.read_csv(
+            path,
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(include_columns=keys, column_types={k: pa.string() for k in keys},
+                                                 strings_can_be_null=False),
+        )
+        if ids.num_rows == _data_rows(path):
+
+            def lines():
+                with path.open("rb") as f:
+                    f.readline()
+                    yield from f
+
+            return header, ids, lines()
+    records = list(_csv_records(path))[1:]
+    ids = pa.table({k: [fields[names.index(k)] for fields, _ in records] for k in keys}) if keys else pa.table({})
+    return header, ids, (raw.encode("utf-8") for _, raw in records)
+
+
 def write_sample_package(csv_dir: Path, out_dir: Path, every: int) -> tuple[int, int]:
     """Copy into ``out_dir`` the rows of every ``every``-th article (in articles.csv order) from each
     table with an ``article_id``, and the speakers those rows reference, so every foreign key of the
-    sample resolves inside it. Rows are copied byte for byte, one table at a time (memory holds
-    the sample, not the tables). Returns (every, rows kept)."""
+    sample resolves inside it. Rows are copied byte for byte, one table at a time (memory holds a
+    table's key columns and the sample, not the tables). Returns (every, rows kept)."""
+    import pyarrow.compute as pc
+
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {t: csv_dir / f"{t}.csv" for t in schemas.table_names() if (csv_dir / f"{t}.csv").is_file()}
     columns = {t: schemas.field_names(t) for t in paths}
-    chosen: set[str] = set()
-    speaker_ids: set[str] = set()
+    chosen = pa.array([], pa.string())
+    speaker_ids = pa.array([], pa.string())
     kept_rows = 0
 
-    def copy(table: str, keep) -> None:
+    def copy(table: str, keep) -> pa.Table:
+        """Write the records ``keep(key columns)`` marks (a boolean per row, or None: every row);
+        return the key columns of the rows kept."""
         nonlocal kept_rows
-        records = _csv_records(paths[table])
-        (names, header_raw) = next(records)
-        kept = [raw for i, (fields, raw) in enumerate(records) if keep(names, fields, i)]
+        header, ids, records = _keyed_records(paths[table])
+        mask = keep(ids)
+        if mask is None:
+            kept = list(records)
+        else:
+            mask = mask.to_pylist() if isinstance(mask, (pa.Array, pa.ChunkedArray)) else mask
+            kept = [raw for raw, k in zip(records, mask) if k]
+            ids = ids.filter(pa.array(mask, pa.bool_()))
         kept_rows += len(kept)
-        (out_dir / f"{table}.csv").write_text(header_raw + "".join(kept), encoding="utf-8", newline="")
+        (out_dir / f"{table}.csv").write_bytes(header + b"".join(kept))
+        return ids
 
-    def every_kth_article(names, fields, i):
-        if i % every:
-            return False
-        chosen.add(fields[names.index("article_id")])
-        return True
-
-    def of_chosen_articles(names, fields, i):
-        if fields[names.index("article_id")] not in chosen:
-            return False
-        if "speaker_id" in names and fields[names.index("speaker_id")]:
-            speaker_ids.add(fields[names.index("speaker_id")])
-        return True
+    def unique_ids(column) -> pa.Array:
+        values = pc.unique(column)
+        return pc.filter(values, pc.not_equal(values, ""))
 
     # the articles first (they define the sample), then the rows that name an article, then the
     # rows referenced only by speaker (speakers), then any table tied to neither, whole
-    copy("articles", every_kth_article)
+    chosen = copy("articles", lambda ids: [i % every == 0 for i in range(ids.num_rows)])["article_id"]
     by_article = [t for t in paths if t != "articles" and "article_id" in columns[t]]
     by_speaker = [t for t in paths if "article_id" not in columns[t] and "speaker_id" in columns[t]]
     for table in by_article:
-        copy(table, of_chosen_articles)
+        kept = copy(table, lambda ids: pc.is_in(ids["article_id"], value_set=chosen.combine_chunks()))
+        if "speaker_id" in kept.column_names:
+            speaker_ids = pc.unique(pa.concat_arrays([speaker_ids, unique_ids(kept["speaker_id"])]))
     for table in by_speaker:
-        copy(table, lambda names, fields, i: fields[names.index("speaker_id")] in speaker_ids)
+        copy(table, lambda ids: pc.is_in(ids["speaker_id"], value_set=speaker_ids))
     for table in paths:
         if table not in ("articles", *by_article, *by_speaker):
-            copy(table, lambda names, fields, i: True)
+            copy(table, lambda ids: None)
     return every, kept_rows

@@ -100,3 +100,26 @@ def test_a_record_spanning_lines_is_kept_whole(tmp_path):
         (["2", "\u2028ثالث"], "2,\u2028ثالث\r\n"),
         (["3", "\rرابع"], '3,"\rرابع"\n'),
     ]
+
+
+@pytest.mark.parametrize("table", table_names())
+def test_keyed_records_are_the_written_rows_with_their_keys(table):
+    from coalition_news.validate import _SAMPLE_KEYS, _keyed_records
+
+    path = CSV / f"{table}.csv"
+    header, ids, records = _keyed_records(path)
+    assert header + b"".join(records) == path.read_bytes()
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert ids.to_pylist() == [{k: r[k] for k in _SAMPLE_KEYS if k in r} for r in rows]
+
+
+def test_keyed_records_fall_back_to_the_csv_module_when_a_record_spans_lines(tmp_path):
+    from coalition_news.validate import _keyed_records
+
+    path = tmp_path / "t.csv"
+    path.write_bytes('article_id,text,speaker_id\n001_a,"سطر\nثان",sp_1\n002_b,ثالث,\n'.encode())
+    header, ids, records = _keyed_records(path)
+    assert header == b"article_id,text,speaker_id\n"
+    assert ids.to_pylist() == [{"article_id": "001_a", "speaker_id": "sp_1"}, {"article_id": "002_b", "speaker_id": ""}]
+    assert list(records) == ['001_a,"سطر\nثان",sp_1\n'.encode(), "002_b,ثالث,\n".encode()]
