@@ -15,7 +15,7 @@ from pathlib import Path
 from .errors import BuildError
 from .ingest import IngestError, decode_article, sha256_hex
 from .lines import article_lines
-from .manifest import Published, SourceEntry, read_manifest, write_manifest
+from .manifest import Published, SourceEntry, add_to_manifest, read_manifest
 
 _PRECISION_OF = {10: "day", 7: "month", 4: "year"}
 _ISO_PARTIAL = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -75,5 +75,5 @@ def add_articles(raw_dir: Path, path: Path, *, outlet=None, date=None, url=None,
         raise IngestError(problems)
     for entry, data in new:
         (raw_dir / entry.file).write_bytes(data)
-    write_manifest(raw_dir, entries + [e for e, _ in new])
+    add_to_manifest(raw_dir, [e for e, _ in new])
     return [e for e, _ in new]

@@ -129,3 +129,37 @@ def test_hand_edits_outside_the_canonical_layout_are_read_by_yaml(edit):
         _parse_canonical(text)
     [entry] = parse_manifest(text)
     assert entry.published.date == "2020-11-15" and entry.manifest_line == 2
+
+
+# --- make add inserts new entries into the existing text ---------------------------------------
+
+from coalition_news.manifest import with_entries_inserted  # noqa: E402
+
+
+def _entry(number: int, reason: str = "The dateline prints it.") -> SourceEntry:
+    return SourceEntry(f"{number:03d}_{number:016x}.txt", f"{number:064x}", None, None,
+                       Published("2020-11", "month", "inferred", reason), "ar", None)
+
+
+@settings(max_examples=100, deadline=None)
+@given(old=st.sets(st.integers(0, 2500), min_size=1, max_size=30), new=st.sets(st.integers(0, 2500), min_size=1, max_size=5),
+       reason=_TRICKY)
+def test_inserting_entries_gives_the_canonical_dump_of_all_of_them(old, new, reason):
+    new -= old
+    old_entries = [_entry(n, reason) for n in sorted(old)]
+    new_entries = [_entry(n) for n in sorted(new)]
+    text = dump_manifest(old_entries)
+    inserted = with_entries_inserted(text, new_entries)
+    try:
+        _parse_canonical(text)
+    except _NotCanonical:
+        assert inserted is None  # make add rewrites such a manifest whole
+        return
+    # "1000_…" sorts before "999_…": a new entry may land anywhere, not only at the end
+    assert inserted == dump_manifest(old_entries + new_entries)
+
+
+def test_a_manifest_outside_the_canonical_layout_is_not_edited_in_place():
+    text = GOOD.replace("  notes: null\n", "  # curated by hand\n  notes: null\n")
+    assert with_entries_inserted(text, [_entry(7)]) is None
+    assert with_entries_inserted("articles: []\n", [_entry(7)]) is None
