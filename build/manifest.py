@@ -399,12 +399,12 @@ def with_entries_inserted(text: str, new: list[SourceEntry]) -> str | None:
     return head + "".join(block for _, block in sorted(blocks, key=lambda b: b[0]))
 
 
-def add_to_manifest(raw_dir: Path, new: list[SourceEntry]) -> None:
-    """Add ``new`` entries to ``raw_dir/sources.yaml`` (inserted, or the whole manifest rewritten)."""
+def add_to_manifest(raw_dir: Path, entries: list[SourceEntry], new: list[SourceEntry]) -> None:
+    """Add ``new`` entries to ``raw_dir/sources.yaml``, whose checked ``entries`` the caller has read:
+    inserted into its text, or the whole manifest rewritten."""
     path = raw_dir / MANIFEST_NAME
-    text = path.read_bytes().decode("utf-8")
-    inserted = with_entries_inserted(text, new)
-    _replace(path, inserted if inserted is not None else dump_manifest(parse_manifest(text) + new))
+    inserted = with_entries_inserted(path.read_bytes().decode("utf-8"), new)
+    _replace(path, inserted if inserted is not None else dump_manifest(entries + new))
 
 
 def _replace(path: Path, text: str) -> None:

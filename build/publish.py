@@ -72,12 +72,6 @@ def write_parquet(table: str, df: pd.DataFrame, out_dir: Path) -> None:
     pq.write_table(arrow, out_dir / "parquet" / f"{table}.parquet", **PARQUET_OPTIONS)
 
 
-def write_table(table: str, df: pd.DataFrame, out_dir: Path) -> None:
-    """Write one table as ``out_dir/csv/<table>.csv`` and ``out_dir/parquet/<table>.parquet``."""
-    write_csv(table, df, out_dir)
-    write_parquet(table, df, out_dir)
-
-
 def write_release(frames: dict[str, pd.DataFrame], out_dir: Path) -> None:
     """Every table as CSV and Parquet. The Parquet files are written on a second thread while this
     one writes the CSVs: pyarrow's encoder releases the GIL, pandas' CSV writer holds it."""

@@ -75,5 +75,5 @@ def add_articles(raw_dir: Path, path: Path, *, outlet=None, date=None, url=None,
         raise IngestError(problems)
     for entry, data in new:
         (raw_dir / entry.file).write_bytes(data)
-    add_to_manifest(raw_dir, [e for e, _ in new])
+    add_to_manifest(raw_dir, entries, [e for e, _ in new])
     return [e for e, _ in new]
