@@ -80,17 +80,17 @@ def _number_table() -> dict[str, tuple[WordInfo, ...]]:
     def add(word: str, info: WordInfo) -> None:
         table.setdefault(normalize(word), []).append(info)
 
-    for value, forms in lex["units"].items():
-        for w in forms:
-            add(w, WordInfo("unit", int(value)))
-    for value, forms in lex["compound_units"].items():
-        for w in forms:
-            add(w, WordInfo("cunit", int(value)))
+    def add_section(section: str, kind: str, number=int) -> None:
+        """A lexicon section of ``value: [spellings]``; the order of sections is the order of readings."""
+        for value, forms in lex[section].items():
+            for w in forms:
+                add(w, WordInfo(kind, number(value)))
+
+    add_section("units", "unit")
+    add_section("compound_units", "cunit")
     for w in lex["ten"]:
         add(w, WordInfo("ten", 10))
-    for value, forms in lex["tens"].items():
-        for w in forms:
-            add(w, WordInfo("tens", int(value)))
+    add_section("tens", "tens")
     for w in lex["hundred"]:
         add(w, WordInfo("hundred", 100, "bare"))
     for w in lex["hundred_duals"]:
@@ -107,12 +107,8 @@ def _number_table() -> dict[str, tuple[WordInfo, ...]]:
         for w in forms:
             if not any(i.kind == "scale" for i in table.get(normalize(w), ())):
                 add(w, WordInfo("vague", int(value)))
-    for value, forms in lex["fractions"].items():
-        for w in forms:
-            add(w, WordInfo("fraction", float(value)))
-    for value, forms in lex["fraction_plurals"].items():
-        for w in forms:
-            add(w, WordInfo("fraction_plural", float(value)))
+    add_section("fractions", "fraction", float)
+    add_section("fraction_plurals", "fraction_plural", float)
     return {w: tuple(infos) for w, infos in table.items()}
 
 
