@@ -28,6 +28,14 @@ def repo_copy(tmp_path: Path) -> Path:
     return root
 
 
+def build_fresh_repo(root: Path) -> Path:
+    """``root`` becomes a repository with a copy of raw/ and a clean build of it (no data/ to start from)."""
+    shutil.copytree(REPO / "raw", root / "raw")
+    result = run_cli(root, "build")
+    assert result.returncode == 0, result.stderr
+    return root
+
+
 def copy_built_repo(root: Path) -> Path:
     """``root`` becomes a repository with raw/ and a built data/: the committed one, or a fresh build."""
     from coalition_news.schemas import table_names

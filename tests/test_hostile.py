@@ -21,7 +21,7 @@ import pytest
 from coalition_news import schemas
 from coalition_news.ingest import MAX_ARTICLE_BYTES, MAX_LINE_CHARS, IngestError, decode_article, read_raw, sha256_hex
 from coalition_news.manifest import Published, SourceEntry, read_manifest, write_manifest
-from conftest import REPO, run_cli, tree_bytes
+from conftest import REPO, build_fresh_repo, run_cli, tree_bytes
 
 SEED = "000_6380a1c75a270f68.txt"
 # An ordinary article body, written for these tests (not from a source article).
@@ -31,11 +31,7 @@ BODY = "عنوان الخبر\n\nبغداد - قال المتحدث باسم ا�
 @pytest.fixture(scope="module")
 def release(tmp_path_factory) -> Path:
     """A release of this checkout's raw/, built once: the data/ every hostile case must keep."""
-    root = tmp_path_factory.mktemp("release")
-    shutil.copytree(REPO / "raw", root / "raw")
-    result = run_cli(root, "build")
-    assert result.returncode == 0, result.stderr
-    return root / "data"
+    return build_fresh_repo(tmp_path_factory.mktemp("release")) / "data"
 
 
 @pytest.fixture

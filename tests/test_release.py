@@ -16,7 +16,7 @@ import pytest
 from coalition_news import schemas
 from coalition_news.publish import publish
 from coalition_news.validate import ValidationError, read_csv_typed
-from conftest import REPO, read_raw_texts, run_cli, tree_bytes
+from conftest import REPO, build_fresh_repo, read_raw_texts, run_cli, tree_bytes
 
 DATA = REPO / "data"
 TABLES = schemas.table_names()
@@ -25,11 +25,7 @@ TABLES = schemas.table_names()
 @pytest.fixture(scope="module")
 def fresh_build(tmp_path_factory) -> Path:
     """A clean build of this checkout's raw/ into a temporary root (no data/ to start from)."""
-    root = tmp_path_factory.mktemp("fresh")
-    shutil.copytree(REPO / "raw", root / "raw")
-    result = run_cli(root, "build")
-    assert result.returncode == 0, result.stderr
-    return root
+    return build_fresh_repo(tmp_path_factory.mktemp("fresh"))
 
 
 def test_the_committed_data_equals_a_fresh_build_byte_for_byte(fresh_build):
