@@ -24,6 +24,7 @@ import pandas as pd
 
 from . import schemas, tables
 from .extract import ArticleRows, extract_article
+from .extract.speakers import merge_speakers
 from .ingest import Article, read_raw
 from .publish import publish
 from .tables import build_tables
@@ -211,13 +212,17 @@ def merge_table_parts(parts: list[dict[str, pd.DataFrame]], speaker_refs: list) 
 
 
 def tables_in_batches(article_batches: Iterable[list[ArticleRows]], stage: StageObserver = _no_observer) -> dict[str, pd.DataFrame]:
-    """``build_tables`` of every batch, merged: memory holds the tables plus one batch of rows."""
+    """``build_tables`` of every batch, merged: memory holds the tables plus one batch of rows.
+
+    Each batch's speaker refs are merged as the batch is tabled (one ref per speaker, not one per
+    mention), and the batches' merged refs once more at the end: the same as merging all at once.
+    """
     parts: list[dict[str, pd.DataFrame]] = []
     speaker_refs: list = []
     for rows in article_batches:
         with stage("tables"):
             parts.append(build_tables(rows, speakers=False))
-            speaker_refs += [ref for r in rows for ref in r.speakers]
+            speaker_refs += merge_speakers(ref for r in rows for ref in r.speakers).values()
             del rows
     with stage("tables"):
         return merge_table_parts(parts, speaker_refs)

@@ -7,9 +7,12 @@ import random
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coalition_news.extract.quotes import extract_speech
 from coalition_news.extract.speakers import (
+    KINDS,
     SpeakerRef,
     merge_speakers,
     readable,
@@ -111,6 +114,31 @@ def test_merge_is_independent_of_input_order(speech):
     shuffled = refs[:]
     random.Random(7).shuffle(shuffled)
     assert merge_speakers(refs) == merge_speakers(shuffled) == merge_speakers(reversed(refs))
+
+
+# Refs that share keys in every way the merge has to settle: spellings, titles, roles with and
+# without affiliations, kinds, transliteration, Wikidata ids, and unnamed speakers scoped to an article.
+SPEAKER_REFS = st.builds(
+    SpeakerRef,
+    name=st.sampled_from(["سامي حداد", "سامی حداد", "سامي  حداد", "وزارة الدفاع", "ضابط رفيع"]),
+    kind=st.sampled_from(KINDS),
+    title=st.sampled_from([None, "العقيد", "الميجر جنرال"]),
+    role=st.sampled_from([None, "", "المتحدث باسم وزارة الدفاع", "ضابط في الشرطة", "المتحدث"]),
+    affiliation=st.sampled_from([None, "", "وزارة الدفاع", "الشرطة", "التحالف الدولي"]),
+    name_latin=st.sampled_from([None, "Sami Hdad"]),
+    wikidata_id=st.sampled_from([None, "Q1", "Q22"]),
+    scope=st.sampled_from([None, None, "001_a", "002_b"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(SPEAKER_REFS, st.integers(min_value=0, max_value=3)), max_size=30))
+def test_merging_batches_then_their_merges_equals_merging_all(refs_and_batches):
+    """A batched build merges each batch's refs, then the batches' merged refs (pipeline)."""
+    refs = [ref for ref, _ in refs_and_batches]
+    batches = [[ref for ref, b in refs_and_batches if b == batch] for batch in range(4)]
+    in_two_steps = merge_speakers(ref for batch in batches for ref in merge_speakers(batch).values())
+    assert in_two_steps == merge_speakers(refs)
 
 
 @pytest.mark.parametrize("a,b", [

@@ -779,7 +779,8 @@ def _fullest(values: Iterable[str | None]) -> str | None:
 
 def merge_speakers(refs: Iterable[SpeakerRef]) -> dict[str, SpeakerRef]:
     """One canonical ``SpeakerRef`` per ``speaker_key``, combining the fullest title, role and
-    affiliation seen in any article; the result does not depend on the input order."""
+    affiliation seen in any article; the result does not depend on the input order, and merging
+    merged groups again changes nothing (a batched build merges each batch, then the batches)."""
     groups: dict[str, list[SpeakerRef]] = {}
     keys: dict[tuple[str, str | None], str] = {}  # a name recurs in many articles: key it once
     for r in refs:
@@ -792,13 +793,14 @@ def merge_speakers(refs: Iterable[SpeakerRef]) -> dict[str, SpeakerRef]:
         kinds = sorted({r.kind for r in rs}, key=KINDS.index)
         name = sorted({r.name for r in rs}, key=lambda n: (n != readable(n), n))[0]
         # role and affiliation come together from the fullest description, so they stay consistent
+        # (an empty role or affiliation counts as none: ties are then equal, whatever the input order)
         described = sorted(rs, key=lambda r: (-len(r.role or ""), r.role or "", r.affiliation or ""))[0]
         out[key] = SpeakerRef(
             name=name,
             kind=kinds[0],
             title=_fullest(r.title for r in rs),
-            role=described.role,
-            affiliation=described.affiliation if described.role else _fullest(r.affiliation for r in rs),
+            role=described.role or None,
+            affiliation=(described.affiliation or None) if described.role else _fullest(r.affiliation for r in rs),
             name_latin=transliterate(name) if any(r.name_latin for r in rs) else None,
             wikidata_id=_fullest(r.wikidata_id for r in rs),
             scope=rs[0].scope,
