@@ -8,8 +8,14 @@ extractor code, its lexicons and the libraries it calls. The cache key covers al
   lexicon + the versions of the libraries extraction uses. Editing a lexicon or a regex therefore
   invalidates every cached article, and rows cached by another extractor are never returned.
 
+A second level caches the tables of a block of consecutive articles (``pipeline.article_blocks``):
+``block_key`` is the SHA-256 of the block's article keys and ``tables_fingerprint`` (the extractor
+fingerprint plus the code and schemas that turn rows into tables, and the pandas and pyarrow
+versions). Adding one article to a built corpus then rebuilds the tables of one block, and reads the
+others whole instead of article by article.
+
 Storage is one SQLite file, ``<root>/.cache/extract/rows.sqlite`` (git-ignored, local to one
-checkout): key → pickled ``ArticleRows``. Only the build process writes it (workers return rows to
+checkout): key → pickled ``ArticleRows`` (table ``rows``) and key → pickled block tables (``blocks``). Only the build process writes it (workers return rows to
 it), in one transaction per build. Pickle is used because the cache is written and read by this
 code on this machine only; a cache file from elsewhere is not a supported input — delete the
 folder (or build with ``--no-cache``) and nothing is lost but time.
@@ -49,14 +55,15 @@ def _source_files(package: Path) -> list[Path]:
     return sorted(files)
 
 
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
 def _library_versions() -> dict[str, str]:
-    versions = {"python": sys.version.split()[0]}
-    for name in _EXTRACTOR_LIBRARIES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "absent"
-    return versions
+    return {"python": sys.version.split()[0], **{name: _version(name) for name in _EXTRACTOR_LIBRARIES}}
 
 
 def extractor_fingerprint(package: Path = _PACKAGE) -> str:
@@ -70,6 +77,28 @@ def extractor_fingerprint(package: Path = _PACKAGE) -> str:
         digest.update(b"\0" + str(path.relative_to(package)).encode() + b"\0")
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+# What turns rows into tables, besides the extractor: a change here changes a block's tables.
+_TABLES_SOURCES = ("tables.py", "schemas.py")
+_TABLES_LIBRARIES = ("pandas", "pyarrow", "numpy")
+
+
+def tables_fingerprint(extractor: str, package: Path = _PACKAGE) -> str:
+    """The extractor fingerprint, plus the tables code, ``schemas/`` and the dataframe libraries."""
+    from .schemas import DATAPACKAGE, SCHEMA_DIR
+
+    digest = hashlib.sha256(f"extractor={extractor}\n".encode())
+    digest.update(json.dumps({name: _version(name) for name in _TABLES_LIBRARIES}, sort_keys=True).encode())
+    for path in [*(package / name for name in _TABLES_SOURCES), DATAPACKAGE, *sorted(SCHEMA_DIR.glob("*.yaml"))]:
+        digest.update(b"\0" + path.name.encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def block_key(article_keys: Iterable[str]) -> str:
+    """SHA-256 of a block's article keys, in order (the fingerprint is stored beside it)."""
+    return hashlib.sha256("\n".join(article_keys).encode()).hexdigest()
 
 
 def article_key(article: Article) -> str:
@@ -96,6 +125,7 @@ class ExtractCache:
     def __init__(self, db: sqlite3.Connection, fingerprint: str):
         self.db = db
         self.fingerprint = fingerprint
+        self.tables_fingerprint = tables_fingerprint(fingerprint)
 
     @classmethod
     def open(cls, root: Path, fingerprint: str | None = None) -> "ExtractCache":
@@ -104,6 +134,7 @@ class ExtractCache:
         db = sqlite3.connect(folder / CACHE_FILE)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("CREATE TABLE IF NOT EXISTS rows (key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, data BLOB NOT NULL)")
+        db.execute("CREATE TABLE IF NOT EXISTS blocks (key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, data BLOB NOT NULL)")
         return cls(db, fingerprint or extractor_fingerprint())
 
     def get_many(self, keys: Iterable[str]) -> Iterator[tuple[str, object]]:
@@ -135,6 +166,32 @@ class ExtractCache:
             self.db.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((k,) for k in keep))
             cursor = self.db.execute(
                 "DELETE FROM rows WHERE fingerprint != ? OR key NOT IN (SELECT key FROM keep)", [self.fingerprint]
+            )
+        return cursor.rowcount
+
+    def get_block(self, key: str):
+        """The cached tables of the block with this key, or None."""
+        row = self.db.execute("SELECT data FROM blocks WHERE key = ? AND fingerprint = ?", [key, self.tables_fingerprint]).fetchone()
+        if row is None:
+            return None
+        try:
+            return pickle.loads(row[0])
+        except Exception:  # a class that changed shape: build the block again
+            return None
+
+    def put_block(self, key: str, value) -> None:
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO blocks (key, fingerprint, data) VALUES (?, ?, ?)", [key, self.tables_fingerprint, data])
+
+    def prune_blocks(self, keep: Iterable[str]) -> int:
+        """Drop every block but those of the latest build (a block is rebuilt cheaply from rows)."""
+        with self.db:
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS keep_blocks (key TEXT PRIMARY KEY)")
+            self.db.execute("DELETE FROM keep_blocks")
+            self.db.executemany("INSERT OR IGNORE INTO keep_blocks VALUES (?)", ((k,) for k in keep))
+            cursor = self.db.execute(
+                "DELETE FROM blocks WHERE fingerprint != ? OR key NOT IN (SELECT key FROM keep_blocks)", [self.tables_fingerprint]
             )
         return cursor.rowcount
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -112,11 +113,12 @@ def _extract_uncached(articles: list[Article], options: BuildOptions, client=Non
     return extract_parallel(articles, worker_count(options.jobs))
 
 
-def _extract_cached(articles: list[Article], options: BuildOptions, cache, client=None) -> tuple[list[ArticleRows], list[str], int]:
+def _extract_cached(articles: list[Article], options: BuildOptions, cache, client=None,
+                    keys: list[str] | None = None) -> tuple[list[ArticleRows], list[str], int]:
     """(rows, cache keys, how many came from the cache); fresh rows are saved to the cache."""
     from .cache import article_key
 
-    keys = [article_key(a) for a in articles]
+    keys = keys if keys is not None else [article_key(a) for a in articles]
     found = dict(cache.get_many(keys))
     missing = [(k, a) for k, a in zip(keys, articles) if k not in found]
     fresh = _extract_uncached([a for _, a in missing], options, client)
@@ -153,9 +155,29 @@ def _open_cache(root: Path | None, options: BuildOptions):
         cache.close()
 
 
-def _batches(articles: list[Article], size: int) -> Iterator[list[Article]]:
-    for i in range(0, len(articles), max(1, size)):
-        yield articles[i:i + size]
+def _ends_block(article_id: str, expected: int) -> bool:
+    """Whether a block ends after this article: decided by its id alone."""
+    digest = hashlib.blake2b(article_id.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % expected == 0
+
+
+def article_blocks(articles: list[Article], size: int) -> Iterator[list[Article]]:
+    """``articles`` in article_id order, in consecutive blocks of at most ``size`` articles.
+
+    A block ends after an article whose id hashes to 0 modulo ``size // 2`` (or when it is full):
+    where blocks end depends on the ids, not on positions (content-defined chunking, as rsync and
+    restic cut files). Adding or removing an article changes the one block it falls in, so every
+    other block keeps its key and its cached tables. Blocks hold about ``size // 2`` articles.
+    """
+    expected = max(1, size // 2)
+    block: list[Article] = []
+    for article in by_article_id(articles):
+        block.append(article)
+        if len(block) >= size or _ends_block(article.article_id, expected):
+            yield block
+            block = []
+    if block:
+        yield block
 
 
 def extract_batches(articles: list[Article], options: BuildOptions, root: Path | None = None,
@@ -167,7 +189,7 @@ def extract_batches(articles: list[Article], options: BuildOptions, root: Path |
     with _open_cache(root, options) as cache, _dask_client(options) as client:
         keys: list[str] = []
         cached = 0
-        for batch in _batches(by_article_id(articles), options.batch):
+        for batch in article_blocks(articles, options.batch):
             with stage("extract"):
                 if cache is None:
                     rows = _extract_uncached(batch, options, client)
@@ -193,6 +215,65 @@ def extract_all(articles: list[Article], options: BuildOptions | None = None, ro
     return [rows for batch in extract_batches(articles, options, root) for rows in batch]
 
 
+@dataclass
+class TablePart:
+    """The tables of one block of articles: every table but ``speakers``, and the block's speaker
+    refs merged within it (the whole release merges them across blocks)."""
+
+    frames: dict[str, pd.DataFrame]
+    speakers: list
+
+
+def table_part(rows: list[ArticleRows]) -> TablePart:
+    return TablePart(build_tables(rows, speakers=False), list(merge_speakers(ref for r in rows for ref in r.speakers).values()))
+
+
+def table_parts(articles: list[Article], options: BuildOptions, root: Path | None = None,
+                stage: StageObserver = _no_observer) -> Iterator[TablePart]:
+    """The tables of each block of articles (``article_blocks``), in article_id order.
+
+    With the cache, a block whose articles are all unchanged comes whole from the block cache;
+    any other block is tabled from its articles' rows, cached or extracted. Only one block's rows
+    are alive at a time.
+    """
+    from .cache import article_key, block_key
+
+    with _open_cache(root, options) as cache, _dask_client(options) as client:
+        keys: list[str] = []
+        blocks: list[str] = []
+        cached_articles = cached_blocks = 0
+        for block in article_blocks(articles, options.batch):
+            part = key = None
+            with stage("extract"):
+                if cache is None:
+                    rows = _extract_uncached(block, options, client)
+                else:
+                    article_keys = [article_key(a) for a in block]
+                    keys += article_keys
+                    key = block_key(article_keys)
+                    blocks.append(key)
+                    part = cache.get_block(key)
+                    if part is None:
+                        rows, _, hits = _extract_cached(block, options, cache, client, article_keys)
+                        cached_articles += hits
+                    else:
+                        cached_articles += len(block)
+                        cached_blocks += 1
+            if part is None:
+                with stage("tables"):
+                    part = table_part(rows)
+                    del rows
+                    if cache is not None:
+                        cache.put_block(key, part)
+            yield part
+        if cache is not None:
+            with stage("extract"):
+                log.info("extract: %d of %d articles cached, %d to extract; tables of %d of %d blocks cached",
+                         cached_articles, len(keys), len(keys) - cached_articles, cached_blocks, len(blocks))
+                cache.prune(keys)
+                cache.prune_blocks(blocks)
+
+
 def merge_table_parts(parts: list[dict[str, pd.DataFrame]], speaker_refs: list) -> dict[str, pd.DataFrame]:
     """The tables of consecutive batches (built without speakers) as one release: concatenated, in
     primary-key order, with speakers merged across every batch (as ``build_tables`` does over all
@@ -211,34 +292,33 @@ def merge_table_parts(parts: list[dict[str, pd.DataFrame]], speaker_refs: list) 
     return frames
 
 
-def tables_in_batches(article_batches: Iterable[list[ArticleRows]], stage: StageObserver = _no_observer) -> dict[str, pd.DataFrame]:
-    """``build_tables`` of every batch, merged: memory holds the tables plus one batch of rows.
-
-    Each batch's speaker refs are merged as the batch is tabled (one ref per speaker, not one per
-    mention), and the batches' merged refs once more at the end: the same as merging all at once.
-    """
-    parts: list[dict[str, pd.DataFrame]] = []
+def tables_of_parts(parts: Iterable[TablePart], stage: StageObserver = _no_observer) -> dict[str, pd.DataFrame]:
+    """The release's tables from its blocks' parts: memory holds the tables plus one block of rows."""
+    frames: list[dict[str, pd.DataFrame]] = []
     speaker_refs: list = []
-    for rows in article_batches:
-        with stage("tables"):
-            parts.append(build_tables(rows, speakers=False))
-            speaker_refs += merge_speakers(ref for r in rows for ref in r.speakers).values()
-            del rows
+    for part in parts:
+        frames.append(part.frames)
+        speaker_refs += part.speakers
     with stage("tables"):
-        return merge_table_parts(parts, speaker_refs)
+        return merge_table_parts(frames, speaker_refs)
+
+
+def tables_in_batches(article_batches: Iterable[list[ArticleRows]], stage: StageObserver = _no_observer) -> dict[str, pd.DataFrame]:
+    """The tables of consecutive batches of rows, merged (``table_part`` of each, then ``tables_of_parts``)."""
+    return tables_of_parts((table_part(rows) for rows in article_batches), stage)
 
 
 def build(root: Path, options: BuildOptions | None = None, stage: StageObserver = _no_observer) -> dict[str, pd.DataFrame]:
     """Build, validate and publish the release of the repository at ``root``; return its tables.
 
-    Extraction and table building alternate batch by batch (``options.batch`` articles), so the
-    per-article rows of the whole corpus are never in memory at once.
+    Extraction and table building alternate block by block (at most ``options.batch`` articles),
+    so the per-article rows of the whole corpus are never in memory at once.
     """
     options = options or BuildOptions()
     with stage("ingest"):
         articles = read_raw(root / "raw")                      # 1 ingest (checks every raw file)
-    # 2 lines + 3 extract, per article; 4 tables, batch by batch
-    frames = tables_in_batches(extract_batches(articles, options, root, stage), stage)
+    # 2 lines + 3 extract, per article; 4 tables, block by block
+    frames = tables_of_parts(table_parts(articles, options, root, stage), stage)
     with stage("validate"):
         validate_frames(frames, {a.article_id: a.text for a in articles})  # 5 validate
         del articles

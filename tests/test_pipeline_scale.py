@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coalition_news import cache as cache_mod
 from coalition_news import pipeline, schemas
@@ -185,3 +187,90 @@ def test_cli_dask_partitioned_build_equals_serial_clean_build(repo_copy, tmp_pat
     assert sorted(p.name for p in parts.iterdir()) == sorted(schemas.table_names())
     quotes = read_partitioned(parts, "quotes")
     assert quotes["quote_id"].tolist() == pd.read_csv(clean / "data" / "csv" / "quotes.csv")["quote_id"].tolist()
+
+
+# --- blocks: the unit the tables are cached in -------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class _Id:
+    article_id: str
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sets(st.text(alphabet="0123456789abcdef_", min_size=1, max_size=6), min_size=1, max_size=60),
+       st.text(alphabet="0123456789abcdef_", min_size=1, max_size=6), st.integers(min_value=1, max_value=8))
+def test_adding_an_article_changes_only_the_block_it_falls_in(ids, new_id, size):
+    """Blocks are content-defined: a block that ends before the new article (the last block ends
+    with the list, not by its ids), or starts after the first block end the ids decide after it (both builds cut there), is the same block after the insertion."""
+    ids.discard(new_id)
+    if not ids:
+        return
+    blocks = lambda names: [tuple(a.article_id for a in b) for b in pipeline.article_blocks([_Id(n) for n in names], size)]
+    before, after = blocks(ids), blocks(ids | {new_id})
+    assert [n for b in before for n in b] == sorted(ids)
+    assert all(1 <= len(b) <= size for b in before)
+    ordered = sorted(ids | {new_id})
+    expected = max(1, size // 2)
+    ends = [n for n in ordered[ordered.index(new_id) + 1:] if pipeline._ends_block(n, expected)]
+    for block in before:
+        if (block[-1] < new_id and block != before[-1]) or (ends and block[0] > ends[0]):
+            assert block in after
+
+
+def test_block_tables_come_from_the_cache_and_one_new_article_rebuilds_one_block(repo_copy, tmp_path, monkeypatch):
+    """Blocks of one article (batch=2): a second build tables nothing; adding an article tables
+    its block only; the bytes are those of a clean build each time."""
+    entries = read_manifest(repo_copy / "raw")
+    held_back = entries[2]
+    moved = tmp_path / held_back.file
+    shutil.move(repo_copy / "raw" / held_back.file, moved)
+    write_manifest(repo_copy / "raw", [e for e in entries if e is not held_back])
+    options = BuildOptions(jobs=1, cache=True, batch=2)
+    build(repo_copy, options)
+
+    tabled = []
+    real = pipeline.table_part
+    monkeypatch.setattr(pipeline, "table_part", lambda rows: tabled.append([r.article["article_id"] for r in rows]) or real(rows))
+    first = tree_bytes(repo_copy / "data")
+    build(repo_copy, options)
+    assert tabled == []
+    assert tree_bytes(repo_copy / "data") == first
+
+    (repo_copy / "raw" / held_back.file).write_bytes(moved.read_bytes())
+    write_manifest(repo_copy / "raw", entries)
+    build(repo_copy, options)
+    assert tabled == [[held_back.article_id]]
+    clean = tmp_path / "clean"
+    shutil.copytree(repo_copy / "raw", clean / "raw")
+    build(clean, BuildOptions(jobs=1, cache=False))
+    assert tree_bytes(repo_copy / "data") == tree_bytes(clean / "data")
+
+
+def test_tables_fingerprint_covers_the_extractor_tables_code_and_schemas(tmp_path, monkeypatch):
+    package = tmp_path / "pkg"
+    shutil.copytree(REPO / "build", package, ignore=shutil.ignore_patterns("__pycache__"))
+    before = cache_mod.tables_fingerprint("x", package)
+    assert cache_mod.tables_fingerprint("x", package) == before
+    assert cache_mod.tables_fingerprint("y", package) != before
+    (package / "tables.py").write_text((package / "tables.py").read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    after_code = cache_mod.tables_fingerprint("x", package)
+    assert after_code != before
+    schema_dir = tmp_path / "schemas"
+    shutil.copytree(schemas.SCHEMA_DIR, schema_dir)
+    quotes = schema_dir / "quotes.yaml"
+    quotes.write_text(quotes.read_text(encoding="utf-8").replace("description:", "description: (edited)", 1), encoding="utf-8")
+    monkeypatch.setattr(schemas, "SCHEMA_DIR", schema_dir)
+    assert cache_mod.tables_fingerprint("x", package) not in (before, after_code)
+
+
+def test_block_cache_keeps_only_the_blocks_of_the_latest_build(tmp_path):
+    cache = ExtractCache.open(tmp_path, fingerprint="f")
+    cache.put_block("a", {"tables": 1})
+    cache.put_block("b", {"tables": 2})
+    assert cache.get_block("a") == {"tables": 1}
+    assert cache.prune_blocks(["a"]) == 1
+    assert cache.get_block("b") is None and cache.get_block("a") == {"tables": 1}
+    cache.close()
+    other = ExtractCache.open(tmp_path, fingerprint="g")  # another extractor: its tables differ
+    assert other.get_block("a") is None
+    other.close()
