@@ -9,9 +9,10 @@ extractor code, its lexicons and the libraries it calls. The cache key covers al
   invalidates every cached article, and rows cached by another extractor are never returned.
 
 A second level caches the tables of a block of consecutive articles (``pipeline.article_blocks``):
-``block_key`` is the SHA-256 of the block's article keys and ``tables_fingerprint`` (the extractor
-fingerprint plus the code and schemas that turn rows into tables, and the pandas and pyarrow
-versions). Adding one article to a built corpus then rebuilds the tables of one block, and reads the
+``block_key`` is the SHA-256 of the block's article keys, stored with ``tables_fingerprint`` (the
+extractor fingerprint plus the code and schemas that turn rows into tables and check them row by
+row, and the pandas, pyarrow, numpy and pandera versions). A block keeps what its row-by-row checks
+found, so a cached block is not checked again: its rows and raw texts are those it was checked with. Adding one article to a built corpus then rebuilds the tables of one block, and reads the
 others whole instead of article by article.
 
 Storage is one SQLite file, ``<root>/.cache/extract/rows.sqlite`` (git-ignored, local to one
@@ -79,13 +80,14 @@ def extractor_fingerprint(package: Path = _PACKAGE) -> str:
     return digest.hexdigest()
 
 
-# What turns rows into tables, besides the extractor: a change here changes a block's tables.
-_TABLES_SOURCES = ("tables.py", "schemas.py")
-_TABLES_LIBRARIES = ("pandas", "pyarrow", "numpy")
+# What turns rows into a block's tables and checks them row by row, besides the extractor: a change
+# here changes a cached block's tables or the problems found in it.
+_TABLES_SOURCES = ("tables.py", "schemas.py", "validate.py")
+_TABLES_LIBRARIES = ("pandas", "pyarrow", "numpy", "pandera")
 
 
 def tables_fingerprint(extractor: str, package: Path = _PACKAGE) -> str:
-    """The extractor fingerprint, plus the tables code, ``schemas/`` and the dataframe libraries."""
+    """The extractor fingerprint, plus the tables and row-check code, ``schemas/`` and the dataframe libraries."""
     from .schemas import DATAPACKAGE, SCHEMA_DIR
 
     digest = hashlib.sha256(f"extractor={extractor}\n".encode())

@@ -29,7 +29,7 @@ from .extract.speakers import merge_speakers
 from .ingest import Article, read_raw
 from .publish import publish
 from .tables import build_tables
-from .validate import validate_frames
+from .validate import ValidationError, row_problems, table_problems
 
 log = logging.getLogger(__name__)
 
@@ -217,15 +217,23 @@ def extract_all(articles: list[Article], options: BuildOptions | None = None, ro
 
 @dataclass
 class TablePart:
-    """The tables of one block of articles: every table but ``speakers``, and the block's speaker
-    refs merged within it (the whole release merges them across blocks)."""
+    """The tables of one block of articles — every table but ``speakers`` — with the block's
+    speaker refs merged within it (the release merges them across blocks) and what the checks that
+    hold row by row found in it (``validate.row_problems``, run with the block's raw texts)."""
 
     frames: dict[str, pd.DataFrame]
     speakers: list
+    problems: list[str]
 
 
-def table_part(rows: list[ArticleRows]) -> TablePart:
-    return TablePart(build_tables(rows, speakers=False), list(merge_speakers(ref for r in rows for ref in r.speakers).values()))
+def table_part(rows: list[ArticleRows], texts: dict[str, str] | None = None, stage: StageObserver = _no_observer) -> TablePart:
+    """A block's tables; checked row by row when its raw ``texts`` are given."""
+    with stage("tables"):
+        frames = build_tables(rows, speakers=False)
+        speakers = list(merge_speakers(ref for r in rows for ref in r.speakers).values())
+    with stage("validate"):
+        problems = row_problems(frames, texts) if texts is not None else []
+    return TablePart(frames, speakers, problems)
 
 
 def table_parts(articles: list[Article], options: BuildOptions, root: Path | None = None,
@@ -260,10 +268,10 @@ def table_parts(articles: list[Article], options: BuildOptions, root: Path | Non
                         cached_articles += len(block)
                         cached_blocks += 1
             if part is None:
-                with stage("tables"):
-                    part = table_part(rows)
-                    del rows
-                    if cache is not None:
+                part = table_part(rows, {a.article_id: a.text for a in block}, stage)
+                del rows
+                if cache is not None:
+                    with stage("tables"):
                         cache.put_block(key, part)
             yield part
         if cache is not None:
@@ -292,20 +300,32 @@ def merge_table_parts(parts: list[dict[str, pd.DataFrame]], speaker_refs: list) 
     return frames
 
 
-def tables_of_parts(parts: Iterable[TablePart], stage: StageObserver = _no_observer) -> dict[str, pd.DataFrame]:
-    """The release's tables from its blocks' parts: memory holds the tables plus one block of rows."""
+def tables_of_parts(parts: Iterable[TablePart], stage: StageObserver = _no_observer) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """The release's tables from its blocks' parts, and the problems the parts' checks found.
+    Memory holds the tables plus one block of rows."""
     frames: list[dict[str, pd.DataFrame]] = []
     speaker_refs: list = []
+    problems: list[str] = []
     for part in parts:
         frames.append(part.frames)
         speaker_refs += part.speakers
+        problems += part.problems
     with stage("tables"):
-        return merge_table_parts(frames, speaker_refs)
+        return merge_table_parts(frames, speaker_refs), problems
 
 
 def tables_in_batches(article_batches: Iterable[list[ArticleRows]], stage: StageObserver = _no_observer) -> dict[str, pd.DataFrame]:
     """The tables of consecutive batches of rows, merged (``table_part`` of each, then ``tables_of_parts``)."""
-    return tables_of_parts((table_part(rows) for rows in article_batches), stage)
+    return tables_of_parts((table_part(rows) for rows in article_batches), stage)[0]
+
+
+def validate_release(frames: dict[str, pd.DataFrame], block_problems: list[str]) -> None:
+    """Raise ValidationError unless every check passes: the blocks' row checks (already run),
+    the same on the speakers table (merged across blocks), then keys and foreign keys over the
+    whole tables. Together these are ``validate_frames``."""
+    problems = block_problems + row_problems({"speakers": frames["speakers"]}, {}) + table_problems(frames)
+    if problems:
+        raise ValidationError(problems)
 
 
 def build(root: Path, options: BuildOptions | None = None, stage: StageObserver = _no_observer) -> dict[str, pd.DataFrame]:
@@ -317,11 +337,11 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
     options = options or BuildOptions()
     with stage("ingest"):
         articles = read_raw(root / "raw")                      # 1 ingest (checks every raw file)
-    # 2 lines + 3 extract, per article; 4 tables, block by block
-    frames = tables_of_parts(table_parts(articles, options, root, stage), stage)
+    # 2 lines + 3 extract, per article; 4 tables and 5 the row-by-row checks, block by block
+    frames, block_problems = tables_of_parts(table_parts(articles, options, root, stage), stage)
+    del articles  # the raw texts were needed for the blocks' provenance checks only
     with stage("validate"):
-        validate_frames(frames, {a.article_id: a.text for a in articles})  # 5 validate
-        del articles
+        validate_release(frames, block_problems)              # 5 validate: the whole tables
     with stage("publish"):
         publish(frames, root / "data")                         # 6 publish (checks the files, then swaps)
     if options.partitioned:

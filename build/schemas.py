@@ -129,37 +129,47 @@ def enum_values(table: str, column: str) -> list[str] | None:
     raise KeyError(f"{table}.{column}")
 
 
-def pandera_schema(table: str):
-    """A pandera DataFrameSchema equivalent to the Table Schema of ``table``."""
+def pandera_schema(table: str, checks: str = "all"):
+    """A pandera DataFrameSchema equivalent to the Table Schema of ``table``.
+
+    ``checks="rows"`` keeps what holds row by row (types, required, enum, pattern, bounds, the
+    columns and their order), so a block of articles can be checked alone; ``checks="keys"`` keeps
+    only what holds over the whole table (unique columns and the primary key); "all" is both.
+    """
     import pandera.pandas as pa_
 
+    if checks not in ("all", "rows", "keys"):
+        raise ValueError(f"checks={checks!r}: choose all, rows or keys")
+    pk = primary_key(table)
     columns = {}
     for f in fields(table):
         c = f.get("constraints", {})
-        checks = []
+        unique = bool(c.get("unique", False)) and checks != "rows"
+        if checks == "keys":
+            if unique or (f["name"] in pk and len(pk) > 1):
+                columns[f["name"]] = pa_.Column(None, nullable=True, unique=unique, description=f["description"])
+            continue
+        column_checks = []
         if "enum" in c:
-            checks.append(pa_.Check.isin(c["enum"]))
+            column_checks.append(pa_.Check.isin(c["enum"]))
         if "pattern" in c:
-            checks.append(pa_.Check.str_matches(rf"^(?:{c['pattern']})$"))
+            column_checks.append(pa_.Check.str_matches(rf"^(?:{c['pattern']})$"))
         if "minimum" in c:
-            checks.append(pa_.Check.ge(c["minimum"]))
+            column_checks.append(pa_.Check.ge(c["minimum"]))
         if "maximum" in c:
-            checks.append(pa_.Check.le(c["maximum"]))
+            column_checks.append(pa_.Check.le(c["maximum"]))
         columns[f["name"]] = pa_.Column(
             _PANDAS_DTYPES[f["type"]],
-            checks=checks,
-            nullable=not c.get("required", False),
-            unique=bool(c.get("unique", False)),
+            checks=column_checks,
+            nullable=not c.get("required", False) and f["name"] not in pk,  # a primary key is required
+            unique=unique,
             description=f["description"],
         )
-    pk = primary_key(table)
-    for name in pk:  # a primary key is required and, together, unique
-        columns[name].nullable = False
     return pa_.DataFrameSchema(
         columns,
         name=table,
-        strict=True,
-        ordered=True,
-        unique=pk if len(pk) > 1 else None,
+        strict=checks != "keys",
+        ordered=checks != "keys",
+        unique=pk if len(pk) > 1 and checks != "rows" else None,  # together, the key is unique
         report_duplicates="all",
     )

@@ -57,11 +57,13 @@ def _where(df: pd.DataFrame, index) -> str:
     return ", ".join(parts) or f"row {index}"
 
 
-def check_schema(table: str, df: pd.DataFrame) -> list[str]:
+def check_schema(table: str, df: pd.DataFrame, checks: str = "all") -> list[str]:
+    """pandera's failures for ``df``, each naming its table, row (article and line) and column;
+    ``checks`` as in ``schemas.pandera_schema`` (row by row, whole-table keys, or all)."""
     import pandera.errors
 
     try:
-        schemas.pandera_schema(table).validate(df, lazy=True)
+        schemas.pandera_schema(table, checks).validate(df, lazy=True)
     except pandera.errors.SchemaErrors as exc:
         problems = []
         for case in exc.failure_cases.itertuples(index=False):
@@ -143,14 +145,29 @@ def check_publication_dates(frames: dict[str, pd.DataFrame]) -> list[str]:
     return problems
 
 
-def validate_frames(frames: dict[str, pd.DataFrame], texts: dict[str, str]) -> None:
-    """Raise ValidationError listing every schema, key and provenance problem."""
+def row_problems(frames: dict[str, pd.DataFrame], texts: dict[str, str]) -> list[str]:
+    """The checks that hold row by row or article by article (schema but keys, provenance,
+    publication dates): a block of articles can be checked alone, with its own raw texts."""
     problems: list[str] = []
     for table, df in frames.items():
-        problems += check_schema(table, df)
-    problems += check_foreign_keys(frames)
+        problems += check_schema(table, df, "rows")
     problems += check_provenance(frames, texts)
-    problems += check_publication_dates(frames)
+    if "articles" in frames:
+        problems += check_publication_dates(frames)
+    return problems
+
+
+def table_problems(frames: dict[str, pd.DataFrame]) -> list[str]:
+    """The checks that hold only over whole tables: unique columns, primary keys, foreign keys."""
+    problems: list[str] = []
+    for table, df in frames.items():
+        problems += check_schema(table, df, "keys")
+    return problems + check_foreign_keys(frames)
+
+
+def validate_frames(frames: dict[str, pd.DataFrame], texts: dict[str, str]) -> None:
+    """Raise ValidationError listing every schema, key and provenance problem."""
+    problems = row_problems(frames, texts) + table_problems(frames)
     if problems:
         raise ValidationError(problems)
 

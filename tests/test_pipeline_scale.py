@@ -22,6 +22,7 @@ from coalition_news.manifest import read_manifest, write_manifest
 from coalition_news.pipeline import BuildOptions, build, extract_all, extract_parallel, extract_serial
 from coalition_news.publish import write_release
 from coalition_news.tables import build_tables
+from coalition_news.validate import ValidationError
 
 from conftest import REPO, run_cli, tree_bytes
 
@@ -230,7 +231,8 @@ def test_block_tables_come_from_the_cache_and_one_new_article_rebuilds_one_block
 
     tabled = []
     real = pipeline.table_part
-    monkeypatch.setattr(pipeline, "table_part", lambda rows: tabled.append([r.article["article_id"] for r in rows]) or real(rows))
+    monkeypatch.setattr(pipeline, "table_part",
+                        lambda rows, *args: tabled.append([r.article["article_id"] for r in rows]) or real(rows, *args))
     first = tree_bytes(repo_copy / "data")
     build(repo_copy, options)
     assert tabled == []
@@ -274,3 +276,27 @@ def test_block_cache_keeps_only_the_blocks_of_the_latest_build(tmp_path):
     other = ExtractCache.open(tmp_path, fingerprint="g")  # another extractor: its tables differ
     assert other.get_block("a") is None
     other.close()
+
+
+def test_a_block_that_fails_its_row_checks_fails_every_build_it_is_cached_for(repo_copy, monkeypatch):
+    """A quote whose text differs from the raw text at its span: the build names the article and
+    line; the block is cached with that problem, so the next build (reading the block whole) fails
+    the same way; data/ is untouched both times."""
+    real = pipeline.extract_article
+
+    def corrupted(article):
+        rows = real(article)
+        if rows.quotes:
+            rows.quotes[0]["text"] = "نص لم يرد في المقال"
+        return rows
+
+    monkeypatch.setattr(pipeline, "extract_article", corrupted)
+    before = tree_bytes(repo_copy / "data")
+    messages = []
+    for _ in range(2):
+        with pytest.raises(ValidationError) as failure:
+            build(repo_copy, BuildOptions(jobs=1, cache=True, batch=2))
+        messages.append(str(failure.value))
+        assert tree_bytes(repo_copy / "data") == before
+    assert messages[0] == messages[1]
+    assert "quotes: article " in messages[0] and "differs from the raw text" in messages[0]

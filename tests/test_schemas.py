@@ -97,3 +97,22 @@ def test_dates_are_dates_in_every_emitter():
     assert schemas.pandas_dtypes("events")["date_start"].startswith("datetime64")
     frame = pd.DataFrame({"d": [dt.date(2020, 1, 1)]})
     assert pd.to_datetime(frame["d"]).dt.year.iloc[0] == 2020
+
+
+@pytest.mark.parametrize("table", schemas.table_names())
+def test_row_checks_and_key_checks_together_are_all_checks(table):
+    """A block of articles is checked with checks="rows", the whole table with checks="keys":
+    together they must report exactly what the full schema reports, on a frame that breaks both."""
+    from coalition_news.validate import check_schema
+
+    df = pd.read_parquet(REPO / "data" / "parquet" / f"{table}.parquet").astype(schemas.pandas_dtypes(table))
+    df = pd.concat([df, df.iloc[:2]], ignore_index=True)  # two duplicated rows: every key repeats
+    required = next(f["name"] for f in schemas.fields(table) if f.get("constraints", {}).get("required"))
+    df.loc[0, required] = None
+    enum = next((f["name"] for f in schemas.fields(table) if "enum" in f.get("constraints", {})), None)
+    if enum:
+        df.loc[1, enum] = "ليس في القائمة"
+    everything = check_schema(table, df)
+    rows, keys = check_schema(table, df, "rows"), check_schema(table, df, "keys")
+    assert rows and keys
+    assert sorted(rows + keys) == sorted(everything)
