@@ -125,3 +125,20 @@ def test_date_gates_from_letter_words_never_close_a_gate(text):
              for m in pattern.finditer(norm) if handler(G, m, None) is not None]
     fast = [(c.start, c.end, c.kind) for c in dates._candidates(norm, None)]
     assert fast == plain
+
+
+@settings(max_examples=300, deadline=None)
+@given(_texts, st.integers(0, 10), st.integers(0, 70))
+def test_match_spans_are_the_finditer_spans(text, lo, hi):
+    """Tokens from one ``split`` and running sums of lengths: the spans ``finditer`` gives."""
+    import regex
+
+    from coalition_news.text.normalise import match_spans
+
+    norm = NormalizedText.of(text).text
+    hi = min(hi, len(norm))
+    for pattern, split in ((speakers._TOKEN, speakers._TOKEN_SPLIT), (events._WORD, regex.compile(r"(\p{L}+)")),
+                           (regex.compile(r"\d+"), regex.compile(r"(\d+)"))):
+        texts, starts, ends = match_spans(split, norm, lo, hi)
+        assert list(zip(texts, starts, ends)) == [(m.group(), m.start(), m.end()) for m in pattern.finditer(norm, lo, hi)]
+        assert len(texts) == len(starts) == len(ends)
