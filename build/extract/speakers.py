@@ -29,7 +29,7 @@ from typing import NamedTuple
 import regex
 
 from ..lexicon import load_lexicon
-from ..text.normalise import NormalizedText, match_spans, normalize
+from ..text.normalise import NormalizedText, TranslationTable, match_spans, normalize
 
 KINDS = ("person", "organization", "group", "anonymous")
 ATTRIBUTIONS = ("explicit", "resumed", "surname", "title", "none")
@@ -473,7 +473,8 @@ def _with_apposition(toks, np: NounPhrase, is_verb) -> NounPhrase:
 
 # --- readable forms -----------------------------------------------------------------------
 
-_PERSIAN = str.maketrans({"ی": "ي", "ک": "ك", "ې": "ي", "ۍ": "ي", "ڪ": "ك", "ە": "ه", "ۀ": "ه"})
+# (kept characters remembered: see TranslationTable)
+_PERSIAN = TranslationTable(str.maketrans({"ی": "ي", "ک": "ك", "ې": "ي", "ۍ": "ي", "ڪ": "ك", "ە": "ه", "ۀ": "ه"}))
 _MARKS = regex.compile(r"[\u064B-\u065F\u0670\u06D6-\u06ED\u0640\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _EDGE = regex.compile(r"^[\s,،:;؛.\-–—]+|[\s,،:;؛.\-–—]+$")
 

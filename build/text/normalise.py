@@ -53,7 +53,7 @@ _SPACES = {"\u00a0", "\u2007", "\u202f", "\u2009", "\u200a", "\u2002", "\u2003",
 # One translation table does the whole character mapping in C (str.translate): deleted
 # characters map to None, everything else to exactly one character. Extractors that keep their
 # own offset maps use it too (``translation_table``), so no module can drift from this one.
-class _Table(dict):
+class TranslationTable(dict):
     """The mapping, plus each unmapped character met so far mapped to itself: ``str.translate``
     treats a missing key as "keep" but pays for a raised KeyError per such character, so remembering
     the kept ones (a few hundred distinct characters) makes Arabic lines translate faster."""
@@ -65,7 +65,7 @@ class _Table(dict):
         return kept
 
 
-_TABLE = _Table({ord(c): None for c in _DELETE} | {ord(c): " " for c in _SPACES} | {ord(k): v for k, v in _SUBSTITUTE.items()})
+_TABLE = TranslationTable({ord(c): None for c in _DELETE} | {ord(c): " " for c in _SPACES} | {ord(k): v for k, v in _SUBSTITUTE.items()})
 
 
 def translation_table() -> dict[int, str | None]:
