@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from itertools import islice
 
 import regex
 
@@ -134,12 +135,22 @@ _SENTENCE_END = regex.compile(r"[.!?؟:\"»”'…]\s*$")
 _WORD = regex.compile(r"[\p{L}\p{N}]+")
 
 
+# Classification only asks whether a line has at most 3, 4 or 8 words, or at least 9, and
+# what its first word is: the first nine words answer all of that.
+_WORDS_READ = 9
+
+
 def _words(s: str) -> list[str]:
     return _WORD.findall(s)
 
 
+def _first_words(s: str) -> list[str]:
+    """``_words(s)[:_WORDS_READ]``, without scanning a long paragraph to its end."""
+    return [m.group() for m in islice(_WORD.finditer(s), _WORDS_READ)]
+
+
 def _is_boilerplate(norm: str, raw: str, words: list[str]) -> bool:
-    """``words``: ``_words(norm)``, found once per line by ``classify``."""
+    """``words``: ``_first_words(norm)``, found once per line by ``classify``."""
     patterns, sections, _, _ = _furniture()
     if not has_arabic(raw) and not regex.search(r"\d{4}", raw):
         return True  # Latin-only interface text: "Accessibility links", "XS"
@@ -148,7 +159,14 @@ def _is_boilerplate(norm: str, raw: str, words: list[str]) -> bool:
     return 0 < len(words) <= 3 and words[0] in sections
 
 
+# A caption ends with its credit or a closing bracket (then spaces only): a line ending with
+# sentence punctuation cannot match, and most paragraphs end so.
+_NOT_CAPTION_END = frozenset('.,;:!?"…')
+
+
 def _is_caption(norm: str) -> bool:
+    if norm.rstrip(" ")[-1:] in _NOT_CAPTION_END:
+        return False
     return bool(_furniture()[2].search(norm.lower()))
 
 
@@ -175,8 +193,8 @@ def classify(lines: list[Line]) -> list[Line]:
             out.append(Line(ln.article_id, ln.line, ln.char_start, ln.char_end, ln.text, first.kind, first.line))
             continue
         norm = normalize(ln.text)
-        words = _words(norm)  # once per line: three of the tests below count them
-        n_words = len(words)
+        words = _first_words(norm)  # once per line: the tests below count up to nine
+        n_words = len(words)  # capped at _WORDS_READ, which every test below allows for
         if _is_boilerplate(norm, ln.text, words):
             kind = "boilerplate"
         elif credit_start.search(norm):

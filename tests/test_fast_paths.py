@@ -78,3 +78,67 @@ def test_anchored_boilerplate_is_one_search():
 
 def test_normalized_view_is_shared():
     assert NormalizedText.of("قلَّ فيها") is NormalizedText.of("قلَّ فيها")
+
+
+# --- translation table, line classification, date gates from letter_words --------------------
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40) | _texts)
+def test_translation_table_keeps_unmapped_characters(text):
+    """The table remembers kept characters as identity entries: translating equals the plain map."""
+    from coalition_news.text.normalise import translation_table
+
+    table = translation_table()
+    plain = {k: v for k, v in table.items() if v is None or v != chr(k)}  # without identity entries
+    expected = "".join(plain.get(ord(c), c) or "" for c in text)
+    assert text.translate(table) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="قال في 12 ²_-", max_size=80))
+def test_first_words_are_the_prefix_of_all_words(text):
+    from coalition_news import lines
+
+    assert lines._first_words(text) == lines._words(text)[: lines._WORDS_READ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ابقدرص(ل)[]. ,؛:؟!\"…-–afpAPſ\t\u00a0\u2028", max_size=40)
+       | st.sampled_from(["صورة (رويترز)", "القوات - أ ف ب  ", "قال الوزير.", "(AFP) ", "الصورة: تصوير رويترز,"]))
+def test_caption_gate_only_skips_lines_that_cannot_match(text):
+    from coalition_news import lines
+
+    norm = normalize(text)
+    assert lines._is_caption(norm) == bool(_furniture()[2].search(norm.lower()))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="امسسبوعالشهرالاضيامسيناير ٢0١9²ـَ\u0870وفبلك", max_size=60)
+       | st.sampled_from(["وقال يوم أمس الخميس إن 3 آذار/مارس 2016", "للشهر² الماضي", "فيناير\u0870 ٢٠١٩"]))
+def test_date_gates_from_letter_words_never_close_a_gate(text):
+    """Gates read from ``letter_words`` runs open at least what the ``\\p{L}+`` word set opens,
+    and so the candidates are those of running every pattern."""
+    norm = NormalizedText.of(text).text
+    assert dates._open_gates(norm) >= _gates_reference(norm)
+    G = dates._grammar()
+    plain = [(m.start("core"), m.end("core"), kind) for kind, pattern, handler in G.patterns
+             for m in pattern.finditer(norm) if handler(G, m, None) is not None]
+    fast = [(c.start, c.end, c.kind) for c in dates._candidates(norm, None)]
+    assert fast == plain
+
+
+@settings(max_examples=300, deadline=None)
+@given(_texts, st.integers(0, 10), st.integers(0, 70))
+def test_match_spans_are_the_finditer_spans(text, lo, hi):
+    """Tokens from one ``split`` and running sums of lengths: the spans ``finditer`` gives."""
+    import regex
+
+    from coalition_news.text.normalise import match_spans
+
+    norm = NormalizedText.of(text).text
+    hi = min(hi, len(norm))
+    for pattern, split in ((speakers._TOKEN, speakers._TOKEN_SPLIT), (events._WORD, regex.compile(r"(\p{L}+)")),
+                           (regex.compile(r"\d+"), regex.compile(r"(\d+)"))):
+        texts, starts, ends = match_spans(split, norm, lo, hi)
+        assert list(zip(texts, starts, ends)) == [(m.group(), m.start(), m.end()) for m in pattern.finditer(norm, lo, hi)]
+        assert len(texts) == len(starts) == len(ends)

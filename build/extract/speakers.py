@@ -22,12 +22,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from itertools import repeat
+from operator import itemgetter
 from typing import NamedTuple
 
 import regex
 
 from ..lexicon import load_lexicon
-from ..text.normalise import NormalizedText, normalize
+from ..text.normalise import NormalizedText, TranslationTable, match_spans, normalize
 
 KINDS = ("person", "organization", "group", "anonymous")
 ATTRIBUTIONS = ("explicit", "resumed", "surname", "title", "none")
@@ -143,18 +145,26 @@ class Tok(NamedTuple):
 _TOKEN = re.compile(r"[^\W\d_]\w*|\d+(?:[.,]\d+)*|[^\s\w]|_")
 
 
+_TOKEN_SPLIT = re.compile(f"({_TOKEN.pattern})")
+
+
+class _KindOf(dict):
+    """First character of a token → its kind (w, n, p), worked out once per distinct character."""
+
+    def __missing__(self, c: str) -> str:
+        kind = self[c] = "w" if c.isalpha() else "n" if c.isdigit() else "p"
+        return kind
+
+
+_KIND_OF = _KindOf()
+
+
 def tokenize(ntext: str, lo: int = 0, hi: int | None = None) -> list[Tok]:
     """Word, number and punctuation tokens of ``ntext[lo:hi]`` (offsets into ``ntext``)."""
-    new = tuple.__new__  # builds the named tuple without its Python-level __new__ (hot loop)
-    out = []
-    find, end = ntext.find, lo
-    # strings, then offsets by find (no match objects): only spaces lie between two tokens
-    for s in _TOKEN.findall(ntext, lo, len(ntext) if hi is None else hi):
-        start = find(s, end)
-        end = start + len(s)
-        c = s[0]
-        out.append(new(Tok, ("w" if c.isalpha() else "n" if c.isdigit() else "p", s, start, end)))
-    return out
+    texts, starts, ends = match_spans(_TOKEN_SPLIT, ntext, lo, hi)
+    kinds = map(_KIND_OF.__getitem__, map(itemgetter(0), texts))
+    # tuple.__new__ builds the named tuples without their Python-level __new__ (all in C)
+    return list(map(tuple.__new__, repeat(Tok), zip(kinds, texts, starts, ends)))
 
 
 @lru_cache(maxsize=65536)
@@ -463,7 +473,8 @@ def _with_apposition(toks, np: NounPhrase, is_verb) -> NounPhrase:
 
 # --- readable forms -----------------------------------------------------------------------
 
-_PERSIAN = str.maketrans({"ی": "ي", "ک": "ك", "ې": "ي", "ۍ": "ي", "ڪ": "ك", "ە": "ه", "ۀ": "ه"})
+# (kept characters remembered: see TranslationTable)
+_PERSIAN = TranslationTable(str.maketrans({"ی": "ي", "ک": "ك", "ې": "ي", "ۍ": "ي", "ڪ": "ك", "ە": "ه", "ۀ": "ه"}))
 _MARKS = regex.compile(r"[\u064B-\u065F\u0670\u06D6-\u06ED\u0640\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _EDGE = regex.compile(r"^[\s,،:;؛.\-–—]+|[\s,،:;؛.\-–—]+$")
 

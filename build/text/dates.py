@@ -33,7 +33,7 @@ import regex
 from hijridate import Gregorian, Hijri
 
 from ..lexicon import load_lexicon
-from .normalise import NormalizedText, normalize
+from .normalise import NormalizedText, letter_words, normalize
 
 PRECISIONS = ("day", "week", "month", "year", "range")
 BASES = ("explicit", "relative")
@@ -634,13 +634,25 @@ def _gates_of_word() -> dict[str, frozenset[str]]:
     return {form: frozenset(names) for form, names in out.items()}
 
 
-def _open_gates(nt_text: str) -> set[str]:
-    """Which patterns are worth running: a word test per gate instead of a regex scan per pattern."""
+@lru_cache(maxsize=65536)
+def _gates_of_run(run: str) -> frozenset[str]:
+    """The gates opened by the letter words (``\\p{L}+``) inside one run of ``letter_words``.
+
+    Such a run is usually one letter word; it may also join letters with characters ``\\p{L}``
+    leaves out (a "²"), or miss a letter newer than Python's Unicode tables. Either way every
+    gate word of the line is a letter word inside some run, so no gate it opens is lost."""
     index = _gates_of_word()
+    return frozenset().union(*(index.get(word, ()) for word in _LETTERS.findall(run)))
+
+
+def _open_gates(nt_text: str) -> set[str]:
+    """Which patterns are worth running: a word test per gate instead of a regex scan per pattern.
+    The distinct words come from ``letter_words``, which the quotes and figures prefilters of the
+    same line read too."""
     opened: set[str] = set()
-    for word in set(_LETTERS.findall(nt_text)):
-        names = index.get(word)
-        if names is not None:
+    for run in letter_words(nt_text):
+        names = _gates_of_run(run)
+        if names:
             opened |= names
     if _DIGIT.search(nt_text):
         opened.add("digit")
