@@ -3,10 +3,12 @@
 Reading and writing happen only here and in ``ingest``/``publish`` (and the extraction cache);
 every stage in between is a pure function of its input.
 
-Scale (docs/performance.md): per-article extraction is cached by the article's bytes, manifest
-entry and extractor fingerprint (``cache``), and the remaining articles are extracted on every core
-(a process pool) or on a Dask cluster (``distributed``). Whichever way, the rows are put in
-article_id order before the tables are built, so the release is byte-identical to a serial build.
+Scale (docs/performance.md): the articles are taken in content-defined blocks (``article_blocks``).
+A block's tables, and what its row-by-row checks found, are cached whole under its articles' keys;
+the rows of each article are cached by its bytes, manifest entry and extractor fingerprint
+(``cache``); the remaining articles are extracted on every core (a process pool) or on a Dask
+cluster (``distributed``). Whichever way, rows and blocks stay in article_id order, so the release
+is byte-identical to a serial build.
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ log = logging.getLogger(__name__)
 PARALLEL_MIN_ARTICLES = 64
 # Articles whose rows are held at once before they become DataFrames: bounds memory.
 BATCH_ARTICLES = 2000
-# Tasks per worker: enough to balance long and short articles, few enough to keep pickling cheap.
-CHUNKS_PER_WORKER = 8
+# Tasks per worker and block: enough that the last task of a block is short (the other worker
+# idles while it runs: ~15 articles, ~0.2 s, in a 1,000-article block), few enough to keep pickling cheap.
+CHUNKS_PER_WORKER = 32
 
 ENGINES = ("processes", "dask")
 STAGES = ("ingest", "extract", "tables", "validate", "publish")  # what ``build`` reports, in order
@@ -81,47 +84,77 @@ def extract_serial(articles: list[Article]) -> list[ArticleRows]:
     return [extract_article(a) for a in articles]
 
 
-def extract_parallel(articles: list[Article], jobs: int, min_articles: int = PARALLEL_MIN_ARTICLES) -> list[ArticleRows]:
-    """``extract_article`` over a process pool, results in input order (``map`` keeps order).
+class Workers:
+    """The extraction processes of one build: started by the first block with enough articles to
+    need them (``min_articles``), kept for every later block, stopped when the build ends.
 
-    Fewer than ``min_articles`` articles are extracted here, serially (starting workers costs more).
+    >>> with Workers(jobs=2) as workers:        # doctest: +SKIP
+    ...     rows = workers.extract(articles)      # in input order (``map`` keeps order)
     """
-    if jobs <= 1 or len(articles) < min_articles:
-        return extract_serial(articles)
-    # The first article is extracted here: lexicons and patterns load once, and the forked workers
-    # inherit them instead of each loading its own.
-    first = extract_article(articles[0])
-    rest = articles[1:]
-    chunksize = max(1, len(rest) // (jobs * CHUNKS_PER_WORKER))
-    # Forked workers share this process's pages until they write to them; a garbage collection in a
-    # worker would write to every object header it visits. Frozen objects are never visited.
-    gc.freeze()
-    try:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            return [first, *pool.map(extract_article, rest, chunksize=chunksize)]
-    finally:
-        gc.unfreeze()
+
+    def __init__(self, jobs: int, min_articles: int = PARALLEL_MIN_ARTICLES):
+        self.jobs = jobs
+        self.min_articles = min_articles
+        self._pool: ProcessPoolExecutor | None = None
+
+    def extract(self, articles: list[Article]) -> list[ArticleRows]:
+        if self.jobs <= 1 or len(articles) < self.min_articles:
+            return extract_serial(articles)  # starting workers would cost more than it saves
+        if self._pool is not None:
+            return self._map(articles)
+        # The first article is extracted here: lexicons and patterns load once, and the forked
+        # workers inherit them instead of each loading its own.
+        first = extract_article(articles[0])
+        # Forked workers share this process's pages until they write to them; a garbage collection
+        # in a worker would write to every object header it visits. Frozen objects are never
+        # visited. The workers fork during the first map (it submits every chunk at once).
+        gc.freeze()
+        try:
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs)
+            return [first, *self._map(articles[1:])]
+        finally:
+            gc.unfreeze()
+
+    def _map(self, articles: list[Article]) -> list[ArticleRows]:
+        chunksize = max(1, len(articles) // (self.jobs * CHUNKS_PER_WORKER))
+        return list(self._pool.map(extract_article, articles, chunksize=chunksize))
+
+    def __enter__(self) -> "Workers":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
 
-def _extract_uncached(articles: list[Article], options: BuildOptions, client=None) -> list[ArticleRows]:
+def extract_parallel(articles: list[Article], jobs: int, min_articles: int = PARALLEL_MIN_ARTICLES) -> list[ArticleRows]:
+    """``extract_article`` over a process pool of ``jobs`` workers, results in input order."""
+    with Workers(jobs, min_articles) as workers:
+        return workers.extract(articles)
+
+
+def _extract_uncached(articles: list[Article], options: BuildOptions, client=None, workers: Workers | None = None) -> list[ArticleRows]:
     if not articles:
         return []
     if options.engine == "dask":
         from .distributed import extract_with_dask
 
         return extract_with_dask(articles, scheduler=options.scheduler, workers=worker_count(options.jobs), client=client)
-    return extract_parallel(articles, worker_count(options.jobs))
+    if workers is None:
+        return extract_parallel(articles, worker_count(options.jobs))
+    return workers.extract(articles)
 
 
 def _extract_cached(articles: list[Article], options: BuildOptions, cache, client=None,
-                    keys: list[str] | None = None) -> tuple[list[ArticleRows], list[str], int]:
+                    keys: list[str] | None = None, workers: Workers | None = None) -> tuple[list[ArticleRows], list[str], int]:
     """(rows, cache keys, how many came from the cache); fresh rows are saved to the cache."""
     from .cache import article_key
 
     keys = keys if keys is not None else [article_key(a) for a in articles]
     found = dict(cache.get_many(keys))
     missing = [(k, a) for k, a in zip(keys, articles) if k not in found]
-    fresh = _extract_uncached([a for _, a in missing], options, client)
+    fresh = _extract_uncached([a for _, a in missing], options, client, workers)
     cache.put_many((k, rows) for (k, _), rows in zip(missing, fresh))
     found.update((k, rows) for (k, _), rows in zip(missing, fresh))
     return [found[k] for k in keys], keys, len(keys) - len(missing)
@@ -180,106 +213,79 @@ def article_blocks(articles: list[Article], size: int) -> Iterator[list[Article]
         yield block
 
 
-def extract_batches(articles: list[Article], options: BuildOptions, root: Path | None = None,
-                    stage: StageObserver = _no_observer) -> Iterator[list[ArticleRows]]:
-    """Rows of ``options.batch`` articles at a time, in article_id order, via the cache when on.
+def extract_all(articles: list[Article], options: BuildOptions | None = None) -> list[ArticleRows]:
+    """Run the per-article extractor over every article, in article_id order, without the cache.
 
-    Only one batch of rows is alive at a time: the caller turns each into DataFrames and drops it.
-    """
-    with _open_cache(root, options) as cache, _dask_client(options) as client:
-        keys: list[str] = []
-        cached = 0
-        for batch in article_blocks(articles, options.batch):
-            with stage("extract"):
-                if cache is None:
-                    rows = _extract_uncached(batch, options, client)
-                else:
-                    rows, batch_keys, hits = _extract_cached(batch, options, cache, client)
-                    keys += batch_keys
-                    cached += hits
-            yield rows
-            del rows  # the caller has made tables of it
-        if cache is not None:
-            with stage("extract"):
-                log.info("extract: %d of %d articles cached, %d to extract", cached, len(keys), len(keys) - cached)
-                cache.prune(keys)
-
-
-def extract_all(articles: list[Article], options: BuildOptions | None = None, root: Path | None = None) -> list[ArticleRows]:
-    """Run the per-article extractor over every article, in article_id order.
-
-    With ``root`` and ``options.cache``, rows are reused from and saved to ``root/.cache/extract``.
     Serial by default (``options`` None): the plain reference a parallel build must equal.
     """
     options = options or BuildOptions(jobs=1, cache=False)
-    return [rows for batch in extract_batches(articles, options, root) for rows in batch]
+    with _dask_client(options) as client, Workers(worker_count(options.jobs)) as workers:
+        return [rows for block in article_blocks(articles, options.batch)
+                for rows in _extract_uncached(block, options, client, workers)]
 
 
 @dataclass
 class TablePart:
     """The tables of one block of articles — every table but ``speakers`` — with the block's
-    speaker refs merged within it (the release merges them across blocks) and what the checks that
-    hold row by row found in it (``validate.row_problems``, run with the block's raw texts)."""
+    speaker refs merged within it (the release merges them across blocks). A block tabled in this
+    build (not read from the block cache) keeps its raw texts until it has been checked."""
 
     frames: dict[str, pd.DataFrame]
     speakers: list
-    problems: list[str]
+    key: str | None = None                 # its key in the block cache
+    texts: dict[str, str] | None = None    # article_id → raw text, while it is still to be checked
+
+    @property
+    def checked(self) -> bool:
+        return self.texts is None
 
 
-def table_part(rows: list[ArticleRows], texts: dict[str, str] | None = None, stage: StageObserver = _no_observer) -> TablePart:
-    """A block's tables; checked row by row when its raw ``texts`` are given."""
-    with stage("tables"):
-        frames = build_tables(rows, speakers=False)
-        speakers = list(merge_speakers(ref for r in rows for ref in r.speakers).values())
-    with stage("validate"):
-        problems = row_problems(frames, texts) if texts is not None else []
-    return TablePart(frames, speakers, problems)
+def table_part(rows: list[ArticleRows], texts: dict[str, str] | None = None, key: str | None = None) -> TablePart:
+    """A block's tables (to be checked against ``texts``, unless it comes checked from the cache)."""
+    return TablePart(build_tables(rows, speakers=False), list(merge_speakers(ref for r in rows for ref in r.speakers).values()), key, texts)
 
 
-def table_parts(articles: list[Article], options: BuildOptions, root: Path | None = None,
+def table_parts(articles: list[Article], options: BuildOptions, cache=None,
                 stage: StageObserver = _no_observer) -> Iterator[TablePart]:
     """The tables of each block of articles (``article_blocks``), in article_id order.
 
-    With the cache, a block whose articles are all unchanged comes whole from the block cache;
-    any other block is tabled from its articles' rows, cached or extracted. Only one block's rows
-    are alive at a time.
+    With the ``cache``, a block whose articles are all unchanged comes whole, and checked, from
+    the block cache; any other block is tabled from its articles' rows, cached or extracted. Only
+    one block's rows are alive at a time.
     """
     from .cache import article_key, block_key
 
-    with _open_cache(root, options) as cache, _dask_client(options) as client:
+    with _dask_client(options) as client, Workers(worker_count(options.jobs)) as workers:
         keys: list[str] = []
-        blocks: list[str] = []
-        cached_articles = cached_blocks = 0
+        cached_blocks = blocks = 0
+        cached_articles = 0
         for block in article_blocks(articles, options.batch):
             part = key = None
+            blocks += 1
             with stage("extract"):
                 if cache is None:
-                    rows = _extract_uncached(block, options, client)
+                    rows = _extract_uncached(block, options, client, workers)
                 else:
                     article_keys = [article_key(a) for a in block]
                     keys += article_keys
                     key = block_key(article_keys)
-                    blocks.append(key)
                     part = cache.get_block(key)
                     if part is None:
-                        rows, _, hits = _extract_cached(block, options, cache, client, article_keys)
+                        rows, _, hits = _extract_cached(block, options, cache, client, article_keys, workers)
                         cached_articles += hits
                     else:
                         cached_articles += len(block)
                         cached_blocks += 1
             if part is None:
-                part = table_part(rows, {a.article_id: a.text for a in block}, stage)
-                del rows
-                if cache is not None:
-                    with stage("tables"):
-                        cache.put_block(key, part)
+                with stage("tables"):
+                    part = table_part(rows, {a.article_id: a.text for a in block}, key)
+                    del rows
             yield part
         if cache is not None:
             with stage("extract"):
                 log.info("extract: %d of %d articles cached, %d to extract; tables of %d of %d blocks cached",
-                         cached_articles, len(keys), len(keys) - cached_articles, cached_blocks, len(blocks))
+                         cached_articles, len(keys), len(keys) - cached_articles, cached_blocks, blocks)
                 cache.prune(keys)
-                cache.prune_blocks(blocks)
 
 
 def merge_table_parts(parts: list[dict[str, pd.DataFrame]], speaker_refs: list) -> dict[str, pd.DataFrame]:
@@ -300,32 +306,47 @@ def merge_table_parts(parts: list[dict[str, pd.DataFrame]], speaker_refs: list) 
     return frames
 
 
-def tables_of_parts(parts: Iterable[TablePart], stage: StageObserver = _no_observer) -> tuple[dict[str, pd.DataFrame], list[str]]:
-    """The release's tables from its blocks' parts, and the problems the parts' checks found.
-    Memory holds the tables plus one block of rows."""
-    frames: list[dict[str, pd.DataFrame]] = []
-    speaker_refs: list = []
-    problems: list[str] = []
-    for part in parts:
-        frames.append(part.frames)
-        speaker_refs += part.speakers
-        problems += part.problems
+def tables_of_parts(parts: list[TablePart], stage: StageObserver = _no_observer) -> dict[str, pd.DataFrame]:
+    """The release's tables from its blocks' parts (speakers merged across them)."""
     with stage("tables"):
-        return merge_table_parts(frames, speaker_refs), problems
+        return merge_table_parts([p.frames for p in parts], [ref for p in parts for ref in p.speakers])
 
 
 def tables_in_batches(article_batches: Iterable[list[ArticleRows]], stage: StageObserver = _no_observer) -> dict[str, pd.DataFrame]:
     """The tables of consecutive batches of rows, merged (``table_part`` of each, then ``tables_of_parts``)."""
-    return tables_of_parts((table_part(rows) for rows in article_batches), stage)[0]
+    return tables_of_parts([table_part(rows) for rows in article_batches], stage)
 
 
-def validate_release(frames: dict[str, pd.DataFrame], block_problems: list[str]) -> None:
-    """Raise ValidationError unless every check passes: the blocks' row checks (already run),
-    the same on the speakers table (merged across blocks), then keys and foreign keys over the
-    whole tables. Together these are ``validate_frames``."""
-    problems = block_problems + row_problems({"speakers": frames["speakers"]}, {}) + table_problems(frames)
+def validate_release(frames: dict[str, pd.DataFrame], parts: list[TablePart]) -> None:
+    """Raise ValidationError unless every check passes (together, ``validate.validate_frames``).
+
+    The checks that hold row by row run on the blocks tabled in this build (all of them at once:
+    pandera costs ~25 ms a call whatever the size) and on the speakers; a block from the cache
+    passed them when it was cached, with the same rows and raw texts. Keys and foreign keys are
+    checked over the whole tables.
+    """
+    fresh = [p for p in parts if not p.checked]
+    texts = {aid: text for p in fresh for aid, text in p.texts.items()}
+    if len(fresh) == len(parts):
+        rows = frames
+    else:
+        rows = {"speakers": frames["speakers"]}
+        if fresh:
+            for table in fresh[0].frames:
+                rows[table] = pd.concat([p.frames[table] for p in fresh], ignore_index=True)
+    problems = row_problems(rows, texts) + table_problems(frames)
     if problems:
         raise ValidationError(problems)
+
+
+def cache_checked_blocks(parts: list[TablePart], cache) -> None:
+    """Once the release has passed every check: keep the blocks tabled in this build (without
+    their texts) and only the blocks of this build."""
+    for part in parts:
+        if not part.checked:
+            part.texts = None
+            cache.put_block(part.key, part)
+    cache.prune_blocks(p.key for p in parts)
 
 
 def build(root: Path, options: BuildOptions | None = None, stage: StageObserver = _no_observer) -> dict[str, pd.DataFrame]:
@@ -337,11 +358,17 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
     options = options or BuildOptions()
     with stage("ingest"):
         articles = read_raw(root / "raw")                      # 1 ingest (checks every raw file)
-    # 2 lines + 3 extract, per article; 4 tables and 5 the row-by-row checks, block by block
-    frames, block_problems = tables_of_parts(table_parts(articles, options, root, stage), stage)
-    del articles  # the raw texts were needed for the blocks' provenance checks only
-    with stage("validate"):
-        validate_release(frames, block_problems)              # 5 validate: the whole tables
+    with _open_cache(root, options) as cache:
+        # 2 lines + 3 extract, per article; 4 tables, block by block
+        parts = list(table_parts(articles, options, cache, stage))
+        del articles  # the blocks to check keep their raw texts
+        frames = tables_of_parts(parts, stage)
+        with stage("validate"):
+            validate_release(frames, parts)                    # 5 validate
+        if cache is not None:
+            with stage("tables"):
+                cache_checked_blocks(parts, cache)
+        del parts
     with stage("publish"):
         publish(frames, root / "data")                         # 6 publish (checks the files, then swaps)
     if options.partitioned:

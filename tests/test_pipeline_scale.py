@@ -275,13 +275,24 @@ def test_block_cache_keeps_only_the_blocks_of_the_latest_build(tmp_path):
     cache.close()
     other = ExtractCache.open(tmp_path, fingerprint="g")  # another extractor: its tables differ
     assert other.get_block("a") is None
+    other.put_block("c", {"tables": 3})
+    assert other.prune_blocks(["c"]) == 1  # the block of fingerprint "f" goes, with its folder
+    assert [p.name for p in (tmp_path / cache_mod.CACHE_DIR).rglob("*.pickle")] == ["c.pickle"]
     other.close()
 
 
-def test_a_block_that_fails_its_row_checks_fails_every_build_it_is_cached_for(repo_copy, monkeypatch):
+def test_a_damaged_block_file_is_a_miss(tmp_path):
+    cache = ExtractCache.open(tmp_path, fingerprint="f")
+    cache.put_block("a", {"tables": 1})
+    next((tmp_path / cache_mod.CACHE_DIR).rglob("a.pickle")).write_bytes(b"\x80\x05 truncated")
+    assert cache.get_block("a") is None
+    cache.close()
+
+
+def test_a_block_that_fails_its_row_checks_is_not_cached_and_fails_again(repo_copy, monkeypatch):
     """A quote whose text differs from the raw text at its span: the build names the article and
-    line; the block is cached with that problem, so the next build (reading the block whole) fails
-    the same way; data/ is untouched both times."""
+    line and caches no block, so the next build checks the blocks again and fails the same way;
+    data/ is untouched both times."""
     real = pipeline.extract_article
 
     def corrupted(article):
@@ -300,3 +311,4 @@ def test_a_block_that_fails_its_row_checks_fails_every_build_it_is_cached_for(re
         assert tree_bytes(repo_copy / "data") == before
     assert messages[0] == messages[1]
     assert "quotes: article " in messages[0] and "differs from the raw text" in messages[0]
+    assert not list((repo_copy / cache_mod.CACHE_DIR).rglob("*.pickle"))
