@@ -11,14 +11,14 @@ extractor code, its lexicons and the libraries it calls. The cache key covers al
 A second level caches the tables of a block of consecutive articles (``pipeline.article_blocks``):
 ``block_key`` is the SHA-256 of the block's article keys, stored with ``tables_fingerprint`` (the
 extractor fingerprint plus the code and schemas that turn rows into tables and check them row by
-row, and the pandas, pyarrow, numpy and pandera versions). A block keeps what its row-by-row checks
-found, so a cached block is not checked again: its rows and raw texts are those it was checked with. Adding one article to a built corpus then rebuilds the tables of one block, and reads the
-others whole instead of article by article.
+row, and the pandas, pyarrow, numpy and pandera versions). A block is cached only once its row-by-row
+checks have passed, and is not checked again: its rows and raw texts are those it was checked with.
+Adding one article to a built corpus then rebuilds the tables of one block, and reads the others
+whole instead of article by article.
 
 Storage (git-ignored, local to one checkout): one SQLite file, ``<root>/.cache/extract/rows.sqlite``,
 key → pickled ``ArticleRows``; and ``<root>/.cache/extract/blocks/<tables fingerprint>/<block key>.pickle``,
-one file per block's tables. Only the build process writes it (workers return rows to
-it), in one transaction per build. Pickle is used because the cache is written and read by this
+one file per block's tables. Only the build process writes them (workers return rows to it). Pickle is used because the cache is written and read by this
 code on this machine only; a cache file from elsewhere is not a supported input — delete the
 folder (or build with ``--no-cache``) and nothing is lost but time.
 """
@@ -85,7 +85,7 @@ def extractor_fingerprint(package: Path = _PACKAGE) -> str:
 
 # What turns rows into a block's tables and checks them row by row, besides the extractor: a change
 # here changes a cached block's tables or the problems found in it.
-_TABLES_SOURCES = ("tables.py", "schemas.py", "validate.py")
+_TABLES_SOURCES = ("tables.py", "schemas.py", "validate.py", "pipeline.py")  # pipeline: the pickled TablePart
 _TABLES_LIBRARIES = ("pandas", "pyarrow", "numpy", "pandera")
 
 
@@ -184,9 +184,7 @@ class ExtractCache:
         """The cached tables of the block with this key, or None."""
         try:
             return pickle.loads((self._block_dir / f"{key}.pickle").read_bytes())
-        except FileNotFoundError:
-            return None
-        except Exception:  # a class that changed shape, a truncated file: build the block again
+        except Exception:  # missing, truncated, or of a class that changed shape: build the block again
             return None
 
     def put_block(self, key: str, value) -> None:
@@ -202,6 +200,9 @@ class ExtractCache:
         dropped = 0
         root = self.folder / BLOCKS_DIR
         for folder in root.iterdir() if root.is_dir() else ():
+            if not folder.is_dir():
+                folder.unlink()
+                continue
             for path in folder.iterdir():
                 if folder != self._block_dir or path.name not in keep_names:
                     path.unlink(missing_ok=True)
