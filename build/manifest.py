@@ -325,11 +325,17 @@ def _parse_yaml(text: str, path: str):
 
 def parse_manifest(text: str, path: str = "raw/sources.yaml") -> list[SourceEntry]:
     """Entries of a manifest's text, checked; raises ManifestError naming the line."""
+    return _parse_checked(text, path)[0]
+
+
+def _parse_checked(text: str, path: str) -> tuple[list[SourceEntry], bool]:
+    """(checked entries, whether ``text`` is in ``dump_manifest``'s layout)."""
     try:
         lines, articles = _parse_canonical(text)
-        duplicate, data = None, {"articles": articles}
+        duplicate, data, canonical = None, {"articles": articles}, True
     except _NotCanonical:
         duplicate, lines, data = _parse_yaml(text, path)
+        canonical = False
     if duplicate:
         raise ManifestError(f"{path}:{duplicate[0]}: the field {duplicate[1]!r} is given twice in one mapping")
     if not isinstance(data, dict) or set(data) != {"articles"} or not isinstance(data["articles"], list):
@@ -343,11 +349,26 @@ def parse_manifest(text: str, path: str = "raw/sources.yaml") -> list[SourceEntr
             raise ManifestError(f"{path}:{line}: {entry.file} is listed twice (first at line {seen[entry.file]})")
         seen[entry.file] = line
         entries.append(SourceEntry(**{**entry.__dict__, "manifest_line": line}))
-    return entries
+    return entries, canonical
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A manifest as read: its text, its checked entries, and whether the text is in
+    ``dump_manifest``'s layout (then each entry's text starts at its ``manifest_line``)."""
+
+    text: str
+    entries: list[SourceEntry]
+    canonical: bool
 
 
 def read_manifest(raw_dir: Path) -> list[SourceEntry]:
     """The checked entries of ``raw_dir/sources.yaml``; messages name it ``raw/sources.yaml:LINE``."""
+    return load_manifest(raw_dir).entries
+
+
+def load_manifest(raw_dir: Path) -> Manifest:
+    """``read_manifest``, keeping the text and its layout (``make add`` inserts into it)."""
     path = raw_dir / MANIFEST_NAME
     label = f"{raw_dir.name}/{MANIFEST_NAME}"
     if not path.is_file():
@@ -358,7 +379,8 @@ def read_manifest(raw_dir: Path) -> list[SourceEntry]:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ManifestError(f"{label}:{line}: byte {exc.start}: not valid UTF-8 ({exc.reason}); save the manifest as UTF-8") from None
-    return parse_manifest(text, label)
+    entries, canonical = _parse_checked(text, label)
+    return Manifest(text, entries, canonical)
 
 
 def dump_manifest(entries: list[SourceEntry]) -> str:
@@ -388,7 +410,11 @@ def with_entries_inserted(text: str, new: list[SourceEntry]) -> str | None:
         starts, entries = _parse_canonical(text)
     except _NotCanonical:
         return None
-    files = [e["file"] for e in entries]
+    return _inserted(text, starts, [e["file"] for e in entries], new)
+
+
+def _inserted(text: str, starts: list[int], files: list[str], new: list[SourceEntry]) -> str | None:
+    """``with_entries_inserted`` once the canonical text's entry lines (``starts``) are known."""
     if not starts or files != sorted(files):
         return None
     lines = text.split("\n")
@@ -399,12 +425,15 @@ def with_entries_inserted(text: str, new: list[SourceEntry]) -> str | None:
     return head + "".join(block for _, block in sorted(blocks, key=lambda b: b[0]))
 
 
-def add_to_manifest(raw_dir: Path, entries: list[SourceEntry], new: list[SourceEntry]) -> None:
-    """Add ``new`` entries to ``raw_dir/sources.yaml``, whose checked ``entries`` the caller has read:
-    inserted into its text, or the whole manifest rewritten."""
-    path = raw_dir / MANIFEST_NAME
-    inserted = with_entries_inserted(path.read_bytes().decode("utf-8"), new)
-    _replace(path, inserted if inserted is not None else dump_manifest(entries + new))
+def add_to_manifest(raw_dir: Path, manifest: Manifest, new: list[SourceEntry]) -> None:
+    """Add ``new`` entries to ``raw_dir/sources.yaml``, as the caller read it (``load_manifest``):
+    inserted into its text when that is in the canonical layout (the entry lines are those the
+    read found: no second parse), or the whole manifest rewritten."""
+    inserted = None
+    if manifest.canonical:
+        entries = manifest.entries
+        inserted = _inserted(manifest.text, [e.manifest_line for e in entries], [e.file for e in entries], new)
+    _replace(raw_dir / MANIFEST_NAME, inserted if inserted is not None else dump_manifest(manifest.entries + new))
 
 
 def _replace(path: Path, text: str) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from .errors import BuildError
 from .ingest import IngestError, decode_article, sha256_hex
 from .lines import article_lines
-from .manifest import Published, SourceEntry, add_to_manifest, read_manifest
+from .manifest import Published, SourceEntry, add_to_manifest, load_manifest
 
 _PRECISION_OF = {10: "day", 7: "month", 4: "year"}
 _ISO_PARTIAL = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -49,7 +49,8 @@ def _sources(path: Path) -> list[Path]:
 
 def add_articles(raw_dir: Path, path: Path, *, outlet=None, date=None, url=None, notes=None, language="ar") -> list[SourceEntry]:
     """Register the article(s) at ``path``; return the new manifest entries."""
-    entries = read_manifest(raw_dir)
+    manifest = load_manifest(raw_dir)
+    entries = manifest.entries
     known = {e.sha256: e.file for e in entries}
     numbers = [int(e.file.split("_", 1)[0]) for e in entries]
     next_number = max(numbers, default=-1) + 1
@@ -75,5 +76,5 @@ def add_articles(raw_dir: Path, path: Path, *, outlet=None, date=None, url=None,
         raise IngestError(problems)
     for entry, data in new:
         (raw_dir / entry.file).write_bytes(data)
-    add_to_manifest(raw_dir, entries, [e for e, _ in new])
+    add_to_manifest(raw_dir, manifest, [e for e, _ in new])
     return [e for e, _ in new]

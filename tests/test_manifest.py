@@ -78,7 +78,7 @@ def test_a_file_listed_twice_is_refused():
 
 # --- the fast path for the canonical layout must read exactly what safe YAML reads -------------
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import assume, given, settings, strategies as st  # noqa: E402
 
 from coalition_news.manifest import Published, SourceEntry, _NotCanonical, _parse_canonical, _parse_once  # noqa: E402
 
@@ -163,3 +163,29 @@ def test_a_manifest_outside_the_canonical_layout_is_not_edited_in_place():
     text = GOOD.replace("  notes: null\n", "  # curated by hand\n  notes: null\n")
     assert with_entries_inserted(text, [_entry(7)]) is None
     assert with_entries_inserted("articles: []\n", [_entry(7)]) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(old=st.sets(st.integers(0, 2500), min_size=1, max_size=20), new=st.sets(st.integers(0, 2500), min_size=1, max_size=4),
+       reason=_TRICKY.filter(str.strip), by_hand=st.booleans())  # a reason must say something
+def test_make_add_inserts_from_the_first_read_as_a_second_parse_would(tmp_path_factory, old, new, reason, by_hand):
+    """``add_to_manifest`` takes the entry lines from ``load_manifest`` (no second parse) and writes
+    what ``with_entries_inserted`` gives, or the canonical dump of all entries when the text is
+    not in the canonical layout (a comment added by hand)."""
+    from coalition_news.manifest import add_to_manifest, load_manifest
+
+    new -= old
+    assume(new)
+    raw = tmp_path_factory.mktemp("raw")
+    text = dump_manifest([_entry(n, reason) for n in sorted(old)])
+    if by_hand:
+        text = text.replace("articles:\n", "articles:\n# kept by hand\n", 1)
+    (raw / "sources.yaml").write_text(text, encoding="utf-8")
+    manifest = load_manifest(raw)
+    new_entries = [_entry(n) for n in sorted(new)]
+    add_to_manifest(raw, manifest, new_entries)
+    expected = with_entries_inserted(text, new_entries)
+    if expected is None:
+        expected = dump_manifest(manifest.entries + new_entries)
+    assert (raw / "sources.yaml").read_text(encoding="utf-8") == expected
+    assert [e.file for e in read_manifest(raw)] == sorted(e.file for e in manifest.entries + new_entries)
