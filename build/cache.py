@@ -18,9 +18,10 @@ whole instead of article by article.
 
 Storage (git-ignored, local to one checkout): one SQLite file, ``<root>/.cache/extract/rows.sqlite``,
 key → pickled ``ArticleRows``; and ``<root>/.cache/extract/blocks/<tables fingerprint>/<block key>.pickle``,
-one file per block's tables. Only the build process writes them (workers return rows to it). Pickle is used because the cache is written and read by this
-code on this machine only; a cache file from elsewhere is not a supported input — delete the
-folder (or build with ``--no-cache``) and nothing is lost but time.
+one file per block's tables. Only the build process writes them (workers return rows to it).
+Pickle is used because the cache is written and read by this code on this machine only; a cache
+file from elsewhere is not a supported input — delete the folder (or build with ``--no-cache``)
+and nothing is lost but time.
 """
 
 from __future__ import annotations

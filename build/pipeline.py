@@ -31,7 +31,7 @@ from .extract.speakers import merge_speakers
 from .ingest import Article, read_raw
 from .publish import publish
 from .tables import build_tables
-from .validate import ValidationError, row_problems, table_problems
+from .validate import validate_frames
 
 log = logging.getLogger(__name__)
 
@@ -134,30 +134,26 @@ def extract_parallel(articles: list[Article], jobs: int, min_articles: int = PAR
         return workers.extract(articles)
 
 
-def _extract_uncached(articles: list[Article], options: BuildOptions, client=None, workers: Workers | None = None) -> list[ArticleRows]:
+def _extract_uncached(articles: list[Article], options: BuildOptions, client, workers: Workers) -> list[ArticleRows]:
     if not articles:
         return []
     if options.engine == "dask":
         from .distributed import extract_with_dask
 
         return extract_with_dask(articles, scheduler=options.scheduler, workers=worker_count(options.jobs), client=client)
-    if workers is None:
-        return extract_parallel(articles, worker_count(options.jobs))
     return workers.extract(articles)
 
 
-def _extract_cached(articles: list[Article], options: BuildOptions, cache, client=None,
-                    keys: list[str] | None = None, workers: Workers | None = None) -> tuple[list[ArticleRows], list[str], int]:
-    """(rows, cache keys, how many came from the cache); fresh rows are saved to the cache."""
-    from .cache import article_key
-
-    keys = keys if keys is not None else [article_key(a) for a in articles]
+def _extract_cached(articles: list[Article], keys: list[str], options: BuildOptions, cache, client,
+                    workers: Workers) -> tuple[list[ArticleRows], int]:
+    """(rows of ``articles``, whose cache ``keys`` are given; how many came from the cache).
+    Fresh rows are saved to the cache."""
     found = dict(cache.get_many(keys))
     missing = [(k, a) for k, a in zip(keys, articles) if k not in found]
     fresh = _extract_uncached([a for _, a in missing], options, client, workers)
     cache.put_many((k, rows) for (k, _), rows in zip(missing, fresh))
     found.update((k, rows) for (k, _), rows in zip(missing, fresh))
-    return [found[k] for k in keys], keys, len(keys) - len(missing)
+    return [found[k] for k in keys], len(keys) - len(missing)
 
 
 @contextlib.contextmanager
@@ -271,7 +267,7 @@ def table_parts(articles: list[Article], options: BuildOptions, cache=None,
                     key = block_key(article_keys)
                     part = cache.get_block(key)
                     if part is None:
-                        rows, _, hits = _extract_cached(block, options, cache, client, article_keys, workers)
+                        rows, hits = _extract_cached(block, article_keys, options, cache, client, workers)
                         cached_articles += hits
                     else:
                         cached_articles += len(block)
@@ -318,7 +314,7 @@ def tables_in_batches(article_batches: Iterable[list[ArticleRows]], stage: Stage
 
 
 def validate_release(frames: dict[str, pd.DataFrame], parts: list[TablePart]) -> None:
-    """Raise ValidationError unless every check passes (together, ``validate.validate_frames``).
+    """Raise ValidationError unless every check passes (``validate.validate_frames``).
 
     The checks that hold row by row run on the blocks tabled in this build (all of them at once:
     pandera costs ~25 ms a call whatever the size) and on the speakers; a block from the cache
@@ -327,16 +323,12 @@ def validate_release(frames: dict[str, pd.DataFrame], parts: list[TablePart]) ->
     """
     fresh = [p for p in parts if not p.checked]
     texts = {aid: text for p in fresh for aid, text in p.texts.items()}
-    if len(fresh) == len(parts):
-        rows = frames
-    else:
+    rows = None  # every table: all blocks are fresh
+    if len(fresh) < len(parts):
         rows = {"speakers": frames["speakers"]}
-        if fresh:
-            for table in fresh[0].frames:
-                rows[table] = pd.concat([p.frames[table] for p in fresh], ignore_index=True)
-    problems = row_problems(rows, texts) + table_problems(frames)
-    if problems:
-        raise ValidationError(problems)
+        for table in fresh[0].frames if fresh else ():
+            rows[table] = pd.concat([p.frames[table] for p in fresh], ignore_index=True)
+    validate_frames(frames, texts, rows)
 
 
 def cache_checked_blocks(parts: list[TablePart], cache) -> None:

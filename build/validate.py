@@ -165,9 +165,13 @@ def table_problems(frames: dict[str, pd.DataFrame]) -> list[str]:
     return problems + check_foreign_keys(frames)
 
 
-def validate_frames(frames: dict[str, pd.DataFrame], texts: dict[str, str]) -> None:
-    """Raise ValidationError listing every schema, key and provenance problem."""
-    problems = row_problems(frames, texts) + table_problems(frames)
+def validate_frames(frames: dict[str, pd.DataFrame], texts: dict[str, str],
+                    rows: dict[str, pd.DataFrame] | None = None) -> None:
+    """Raise ValidationError listing every schema, key and provenance problem.
+
+    ``rows``: the frames the row-by-row checks run on, when not all of ``frames`` need them (the
+    rows a build tabled itself; a cached block passed them already). Keys run on ``frames``."""
+    problems = row_problems(frames if rows is None else rows, texts) + table_problems(frames)
     if problems:
         raise ValidationError(problems)
 
