@@ -289,10 +289,15 @@ def _same_as_clean_build(root: Path) -> bool:
 
 
 def _rates(stages: dict[str, dict], n: int, raw_bytes: int) -> dict[str, dict]:
+    """Rates of each stage, in the pipeline's order (a build enters them in another: it writes the
+    files to a staging folder before the validate stage, and checks and swaps them in after it)."""
+    from coalition_news.pipeline import STAGES
+
+    order = {name: i for i, name in enumerate(STAGES)}
     return {
         name: {**s, "articles_per_s": n / s["seconds"] if s["seconds"] else None,
                "mb_per_s": raw_bytes / MB / s["seconds"] if s["seconds"] else None}
-        for name, s in stages.items()
+        for name, s in sorted(stages.items(), key=lambda item: order.get(item[0], len(order)))
     }
 
 

@@ -39,6 +39,7 @@ from pathlib import Path
 from .ingest import Article
 
 CACHE_DIR = Path(".cache") / "extract"
+DERIVED_DIR = Path(".cache") / "derived"  # ``derived``: reference data kept under the extractor fingerprint
 CACHE_FILE = "rows.sqlite"
 BLOCKS_DIR = "blocks"
 

@@ -28,10 +28,12 @@ All problems are collected and reported together, so one run shows everything to
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from pathlib import Path
 
+from .derived import keep, recall
 from .errors import BuildError
 from .manifest import MANIFEST_NAME, SourceEntry, read_manifest
 from .text.normalise import has_arabic
@@ -42,6 +44,7 @@ from .text.normalise import has_arabic
 # number words cost time quadratic in the line's length) to seconds, not hours.
 MAX_ARTICLE_BYTES = 1024 * 1024
 MAX_LINE_CHARS = 20_000
+CHECKED_RAW = "checked-raw"  # the ``derived`` name of the digests that passed ``decode_article``
 BOM = "\ufeff"  # a UTF-8 byte order mark decodes to this character; it is kept (see above)
 
 
@@ -117,10 +120,12 @@ def decode_article(name: str, data: bytes) -> str:
     return text
 
 
-def check_raw(files: dict[str, bytes], entries: Iterable[SourceEntry], raw_label: str = "raw") -> list[Article]:
+def check_raw(files: dict[str, bytes], entries: Iterable[SourceEntry], raw_label: str = "raw",
+              checked: Set[str] = frozenset()) -> list[Article]:
     """Pure core of ingest: file name → bytes, plus the manifest entries → articles, sorted by id.
 
-    Raises IngestError listing every problem found.
+    ``checked``: SHA-256 digests of contents that passed ``decode_article`` before (it depends on
+    the bytes alone), which are only decoded. Raises IngestError listing every problem found.
     """
     problems: list[str] = []
     entries = list(entries)
@@ -146,7 +151,7 @@ def check_raw(files: dict[str, bytes], entries: Iterable[SourceEntry], raw_label
             )
             continue
         try:
-            text = decode_article(f"{raw_label}/{name}", data)
+            text = data.decode("utf-8") if digest in checked else decode_article(f"{raw_label}/{name}", data)
         except IngestError as exc:
             problems.extend(exc.problems)
             continue
@@ -160,6 +165,8 @@ def read_raw(raw_dir: Path) -> list[Article]:
     """I/O edge: read ``raw_dir`` and its manifest, then ``check_raw``.
 
     A file over ``MAX_ARTICLE_BYTES`` is refused from its size alone, so a huge file is never read.
+    During a build, the digests of the contents that passed are kept (``derived``), and a later
+    build only decodes those contents instead of checking them again (~0.3 s at 10,000 articles).
     """
     label = raw_dir.name
     entries = read_manifest(raw_dir)
@@ -167,24 +174,31 @@ def read_raw(raw_dir: Path) -> list[Article]:
     files: dict[str, bytes] = {}
     oversized: set[str] = set()
     problems: list[str] = []
-    for path in sorted(raw_dir.iterdir()):
-        if path.name == MANIFEST_NAME or path.name.startswith("."):
+    with os.scandir(raw_dir) as listing:  # the file types come with the listing: no stat per file
+        found = sorted(listing, key=lambda e: e.name)
+    for item in found:
+        if item.name == MANIFEST_NAME or item.name.startswith("."):
             continue
-        if path.suffix != ".txt" or path.is_symlink() or not path.is_file():
-            problems.append(f"{label}/{path.name}: unexpected entry in raw/ (only .txt articles and {MANIFEST_NAME} belong there; no folders or links)")
+        if not item.name.endswith(".txt") or item.is_symlink() or not item.is_file():
+            problems.append(f"{label}/{item.name}: unexpected entry in raw/ (only .txt articles and {MANIFEST_NAME} belong there; no folders or links)")
             continue
-        size = path.stat().st_size
+        size = item.stat().st_size
         if size > MAX_ARTICLE_BYTES:
-            problems.append(too_large(f"{label}/{path.name}", size))
-            if path.name not in listed:
-                problems.append(f"{label}/{path.name}: not listed in {label}/{MANIFEST_NAME} (register it with `make add FILE=...`)")
-            oversized.add(path.name)
+            problems.append(too_large(f"{label}/{item.name}", size))
+            if item.name not in listed:
+                problems.append(f"{label}/{item.name}: not listed in {label}/{MANIFEST_NAME} (register it with `make add FILE=...`)")
+            oversized.add(item.name)
             continue
-        files[path.name] = path.read_bytes()
+        with open(item.path, "rb") as f:
+            files[item.name] = f.read()
+    checked = recall(CHECKED_RAW, frozenset())
     try:
-        articles = check_raw(files, [e for e in entries if e.file not in oversized], label)
+        articles = check_raw(files, [e for e in entries if e.file not in oversized], label, checked)
     except IngestError as exc:
         raise IngestError(problems + exc.problems) from None
     if problems:
         raise IngestError(problems)
+    passed = frozenset(a.sha256 for a in articles)
+    if passed != checked:
+        keep(CHECKED_RAW, passed)
     return articles

@@ -12,15 +12,18 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from .derived import keep, recall
 from .errors import BuildError
 
 MANIFEST_NAME = "sources.yaml"
+MANIFEST_ENTRIES = "manifest-entries"  # the ``derived`` name of the checked entries, by their text
 
 HEADER = """\
 # The manifest of raw/: one entry per article file, the single record of where each came from.
@@ -258,6 +261,18 @@ def _canonical_scalar(value: str, continued: tuple[str, ...] = ()) -> str | None
 def _parse_canonical(text: str) -> tuple[list[int], list[dict]]:
     """(entry lines, entries as safe YAML would load them) of a manifest in ``dump_manifest``'s
     layout; raises _NotCanonical at the first line outside it."""
+    starts, entries, _ = _canonical_entries(text, {})
+    return starts, entries
+
+
+def _canonical_entries(text: str, known: Mapping[str, Any]) -> tuple[list[int], list, list[str]]:
+    """``_parse_canonical``, and the text of each entry. An entry whose text is a key of ``known``
+    is not read again: its value there stands in its place (``load_manifest`` keeps the checked
+    entries of the last build's manifest in it).
+
+    An entry's text runs from its "- file: " line to the next line starting "- " (no field or folded
+    value does). Reading an entry looks at its own lines only, and the whole text is canonical only
+    if each entry is read to exactly its end, so an entry read before reads the same again."""
     lines = text.split("\n")
     if lines[-1] != "":
         raise _NotCanonical("no final newline")
@@ -270,33 +285,51 @@ def _parse_canonical(text: str) -> tuple[list[int], list[dict]]:
     if lines[i] == "articles: []":
         if i + 1 != len(lines):
             raise _NotCanonical("articles: []")
-        return [], []
+        return [], [], []
     i += 1
-    starts, entries = [], []
+    starts, entries, texts = [], [], []
     while i < len(lines):
+        end = i + 1
+        while end < len(lines) and not lines[end].startswith("- "):
+            end += 1
+        entry_text = "\n".join(lines[i:end])
         starts.append(i + 1)
-        raw: dict = {}
-        for prefix, field, indent in _CANONICAL_ENTRY:
-            line = lines[i] if i < len(lines) else ""
-            i += 1
-            if field is None:
-                if line != prefix:
-                    raise _NotCanonical(line)
-                continue
-            if not line.startswith(prefix):
+        texts.append(entry_text)
+        if entry_text in known:
+            entries.append(known[entry_text])
+            i = end
+            continue
+        raw, i = _canonical_entry(lines, i)
+        if i != end:
+            raise _NotCanonical(lines[i])
+        entries.append(raw)
+    return starts, entries, texts
+
+
+def _canonical_entry(lines: list[str], i: int) -> tuple[dict, int]:
+    """The entry whose "- file: " line is ``lines[i]``, as safe YAML would load it, and the index
+    of the line after it; raises _NotCanonical at a line outside the layout."""
+    raw: dict = {}
+    for prefix, field, indent in _CANONICAL_ENTRY:
+        line = lines[i] if i < len(lines) else ""
+        i += 1
+        if field is None:
+            if line != prefix:
                 raise _NotCanonical(line)
-            value = line[len(prefix):]
-            if i < len(lines) and lines[i].startswith(indent):  # a long value, folded over lines
-                continued = []
-                while i < len(lines) and lines[i].startswith(indent):
-                    continued.append(lines[i][len(indent):])
-                    i += 1
-                raw[field] = _canonical_scalar(value, tuple(continued))
-            else:
-                raw[field] = _canonical_scalar(value)
-        raw["published"] = {f: raw.pop(f) for f in PUBLISHED_FIELDS}
-        entries.append({f: raw[f] for f in ENTRY_FIELDS})
-    return starts, entries
+            continue
+        if not line.startswith(prefix):
+            raise _NotCanonical(line)
+        value = line[len(prefix):]
+        if i < len(lines) and lines[i].startswith(indent):  # a long value, folded over lines
+            continued = []
+            while i < len(lines) and lines[i].startswith(indent):
+                continued.append(lines[i][len(indent):])
+                i += 1
+            raw[field] = _canonical_scalar(value, tuple(continued))
+        else:
+            raw[field] = _canonical_scalar(value)
+    raw["published"] = {f: raw.pop(f) for f in PUBLISHED_FIELDS}
+    return {f: raw[f] for f in ENTRY_FIELDS}, i
 
 
 def _parse_once(text: str):
@@ -328,10 +361,14 @@ def parse_manifest(text: str, path: str = "raw/sources.yaml") -> list[SourceEntr
     return _parse_checked(text, path)[0]
 
 
-def _parse_checked(text: str, path: str) -> tuple[list[SourceEntry], bool]:
-    """(checked entries, whether ``text`` is in ``dump_manifest``'s layout)."""
+def _parse_checked(text: str, path: str, known: Mapping[str, SourceEntry] | None = None
+                   ) -> tuple[list[SourceEntry], bool, dict[str, SourceEntry]]:
+    """(checked entries, whether ``text`` is in ``dump_manifest``'s layout, and then each entry's
+    text → its checked entry). An entry whose text is in ``known`` (such a mapping, from before)
+    is neither read nor checked again: both depend on its text alone."""
+    texts: list[str] = []
     try:
-        lines, articles = _parse_canonical(text)
+        lines, articles, texts = _canonical_entries(text, known or {})
         duplicate, data, canonical = None, {"articles": articles}, True
     except _NotCanonical:
         duplicate, lines, data = _parse_yaml(text, path)
@@ -344,12 +381,12 @@ def _parse_checked(text: str, path: str) -> tuple[list[SourceEntry], bool]:
     seen: dict[str, int] = {}
     for i, raw in enumerate(data["articles"]):
         line = lines[i] if i < len(lines) else 0
-        entry = _check_entry(raw, f"{path}:{line}")
+        entry = raw if isinstance(raw, SourceEntry) else _check_entry(raw, f"{path}:{line}")
         if entry.file in seen:
             raise ManifestError(f"{path}:{line}: {entry.file} is listed twice (first at line {seen[entry.file]})")
         seen[entry.file] = line
         entries.append(SourceEntry(**{**entry.__dict__, "manifest_line": line}))
-    return entries, canonical
+    return entries, canonical, dict(zip(texts, entries))
 
 
 @dataclass(frozen=True)
@@ -379,7 +416,12 @@ def load_manifest(raw_dir: Path) -> Manifest:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ManifestError(f"{label}:{line}: byte {exc.start}: not valid UTF-8 ({exc.reason}); save the manifest as UTF-8") from None
-    entries, canonical = _parse_checked(text, label)
+    # Reading and checking 10,000 entries takes ~0.5 s. During a build, the checked entries are kept
+    # by their text (``derived``), and the next build reads only the entries that are new.
+    known = recall(MANIFEST_ENTRIES, {})
+    entries, canonical, by_text = _parse_checked(text, label, known)
+    if by_text.keys() != known.keys():
+        keep(MANIFEST_ENTRIES, by_text)
     return Manifest(text, entries, canonical)
 
 

@@ -17,12 +17,14 @@ The pyarrow and pandas versions are written into each Parquet file, so both are 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import ctypes
 import errno
 import os
 import shutil
 import sys
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -33,7 +35,7 @@ import pyarrow.parquet as pq
 from . import schemas
 from .csvtext import csv_chunks
 from .errors import BuildError
-from .validate import ValidationError, check_written, frictionless_validate
+from .validate import FrictionlessProcess, ValidationError, check_written, frictionless_problems
 
 PARQUET_OPTIONS = dict(
     compression="zstd",
@@ -93,14 +95,15 @@ def write_release(frames: dict[str, pd.DataFrame], out_dir: Path) -> None:
             future.result()  # re-raises a writing error here
 
 
-def check_release(package_root: Path) -> None:
+def check_release(package_root: Path, running=None) -> None:
     """Checks of the written files under ``package_root/data``; raises ValidationError.
 
     Parquet = CSV (``check_written``: Arrow's readers, which release the GIL) runs on a second
-    thread while frictionless (pure Python) checks the CSVs on this one."""
+    thread while frictionless (pure Python) checks the CSVs on this one, or, when ``running`` is
+    its job in a second process (``validate.FrictionlessProcess``), there."""
     with ThreadPoolExecutor(max_workers=1) as reader:
         written = reader.submit(check_written, package_root / "data")
-        conformance = frictionless_validate(package_root)
+        conformance = frictionless_problems(package_root, running)
         problems = written.result() + conformance
     if problems:
         raise ValidationError(problems)
@@ -174,19 +177,43 @@ def swap_in(staging: Path, data_dir: Path) -> None:
     old.rename(staging)
 
 
-def publish(frames: dict[str, pd.DataFrame], data_dir: Path) -> None:
+def publish(frames: dict[str, pd.DataFrame], data_dir: Path, frictionless: FrictionlessProcess | None = None) -> None:
     """Write, check, then swap into ``data_dir``. On any failure ``data_dir`` is left as it was."""
+    with staged(frames, data_dir, frictionless) as commit:
+        commit()
+
+
+@contextlib.contextmanager
+def staged(frames: dict[str, pd.DataFrame], data_dir: Path,
+           frictionless: FrictionlessProcess | None = None) -> Iterator[Callable[[], None]]:
+    """Write the release to a staging folder beside ``data_dir`` and start ``frictionless`` (a
+    second process) on its CSVs; yield ``commit``, which checks the files and swaps them in.
+
+    A build runs its own checks of the tables between the two, while frictionless runs: nothing is
+    published until every check has passed. On any failure, or without ``commit``, ``data_dir``
+    stays as it was and the staging folder is removed.
+    """
     recover(data_dir)
     staging_root = data_dir.with_name(f"{data_dir.name}.tmp-{os.getpid()}")
     staging = staging_root / "data"
     try:
-        write_release(frames, staging)
-        check_release(staging_root)
-    except BaseException:
+        failed, running = None, None
+        try:
+            write_release(frames, staging)
+        except Exception as exc:  # bad rows: the build's checks, run before commit, name them better
+            failed = exc
+        else:
+            running = frictionless.validate(staging_root) if frictionless is not None else None
+
+        def commit() -> None:
+            if failed is not None:
+                raise failed
+            check_release(staging_root, running)
+            swap_in(staging, data_dir)
+
+        yield commit
+    finally:
         shutil.rmtree(staging_root, ignore_errors=True)
-        raise
-    swap_in(staging, data_dir)
-    shutil.rmtree(staging_root, ignore_errors=True)
 
 
-__all__ = ["publish", "write_release", "check_release", "recover", "exchange", "swap_in", "BuildError", "ValidationError"]
+__all__ = ["publish", "staged", "write_release", "check_release", "recover", "exchange", "swap_in", "BuildError", "ValidationError"]

@@ -275,6 +275,129 @@ def frictionless_validate(package_root: Path, full_rows: int = FRICTIONLESS_FULL
         return [f"{p} (sample: every {every}-th article)" for p in _frictionless_report(Path(tmp))]
 
 
+def _frictionless_job(package_root: Path) -> tuple[list[str], list[str]]:
+    """``frictionless_validate`` in another process: (its problems, the messages it logged)."""
+    messages: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            messages.append(record.getMessage())
+
+    handler = Keep(logging.INFO)
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        return frictionless_validate(package_root), messages
+    finally:
+        log.removeHandler(handler)
+
+
+def _warm_up() -> None:
+    """Import frictionless and validate a package of empty tables: its first validation loads
+    plugins and builds metadata classes (~0.6 s on top of the ~1 s import)."""
+    with tempfile.TemporaryDirectory(prefix="frictionless-warm-up-") as tmp:
+        csv_dir = Path(tmp) / "data" / "csv"
+        csv_dir.mkdir(parents=True)
+        for table in schemas.table_names():
+            (csv_dir / f"{table}.csv").write_text(",".join(schemas.field_names(table)) + "\n", encoding="utf-8")
+        _frictionless_report(Path(tmp))
+
+
+def serve_frictionless() -> None:
+    """The second process (``FrictionlessProcess``): warm up, then for each package root read from
+    stdin (pickled) write to stdout (pickled) its (problems, messages), or the exception raised."""
+    import os
+    import pickle
+    import sys
+
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything printed goes to stderr, not into the replies
+    try:
+        _warm_up()
+    except Exception:  # only time is at stake: the real validation will meet the problem and report it
+        pass
+    while True:
+        try:
+            package_root = pickle.load(sys.stdin.buffer)
+        except EOFError:  # the build has ended
+            return
+        try:
+            reply = _frictionless_job(package_root)
+        except Exception as exc:
+            reply = exc
+        pickle.dump(reply, replies)
+        replies.flush()
+
+
+class FrictionlessProcess:
+    """frictionless (pure Python: it holds the GIL ~2–3 s at 10,000 articles) in a second process.
+    Started early in a build, it imports and warms up while extraction and tables run; then it
+    validates the written CSVs while this process runs the other checks.
+
+    A new interpreter (``python -c``) and two pipes, not ``multiprocessing``: its spawn would run
+    the caller's main script again in the child, and a pool's threads would be copied, in whatever
+    state, into the extraction workers the build forks later.
+
+    >>> with FrictionlessProcess() as checker:            # doctest: +SKIP
+    ...     problems, messages = checker.validate(package_root).result()
+    """
+
+    def __init__(self):
+        import subprocess
+        import sys
+
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", "from coalition_news.validate import serve_frictionless; serve_frictionless()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        )
+
+    def validate(self, package_root: Path) -> "FrictionlessProcess":
+        """Start validating ``package_root``; ``result()`` waits for its (problems, messages)."""
+        import pickle
+
+        try:
+            pickle.dump(Path(package_root), self._process.stdin)
+            self._process.stdin.flush()
+        except OSError:  # the process has ended: ``result`` says so
+            pass
+        return self
+
+    def result(self) -> tuple[list[str], list[str]]:
+        import pickle
+
+        try:
+            reply = pickle.load(self._process.stdout)
+        except EOFError:
+            raise BuildError(f"the frictionless process ended unexpectedly (exit code {self._process.wait()})") from None
+        if isinstance(reply, BaseException):
+            raise reply
+        return reply
+
+    def __enter__(self) -> "FrictionlessProcess":
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is not None:
+            self._process.kill()  # the build failed: do not wait for a check no one will read
+        try:
+            self._process.stdin.close()  # the process reads EOF and returns
+        except OSError:
+            pass
+        self._process.stdout.close()
+        self._process.wait()
+
+
+def frictionless_problems(package_root: Path, running=None) -> list[str]:
+    """``frictionless_validate(package_root)``, or the result of the job ``running`` in a second
+    process (``FrictionlessProcess.validate``), whose log messages are logged here."""
+    if running is None:
+        return frictionless_validate(package_root)
+    problems, messages = running.result()
+    for message in messages:
+        log.info("%s", message)
+    return problems
+
+
 def _frictionless_report(package_root: Path) -> list[str]:
     from frictionless import Package, system
 

@@ -123,3 +123,55 @@ def test_keyed_records_fall_back_to_the_csv_module_when_a_record_spans_lines(tmp
     assert header == b"article_id,text,speaker_id\n"
     assert ids.to_pylist() == [{"article_id": "001_a", "speaker_id": "sp_1"}, {"article_id": "002_b", "speaker_id": ""}]
     assert list(records) == ['001_a,"سطر\nثان",sp_1\n'.encode(), "002_b,ثالث,\n".encode()]
+
+
+# --- frictionless in a second process (a build of at least PARALLEL_MIN_ARTICLES articles) -------
+
+def test_the_second_process_reports_what_frictionless_reports_here(tmp_path):
+    from coalition_news.validate import FrictionlessProcess
+
+    good, bad = _package(tmp_path / "good"), _package(tmp_path / "bad")
+    _break_a_line_number(bad, _article_ids()[0])
+    with FrictionlessProcess() as checker:
+        assert checker.validate(good).result() == ([], [])
+        problems, messages = checker.validate(bad).result()  # one process, several packages
+    assert problems == frictionless_validate(bad) and any("lines" in p for p in problems)
+
+
+def test_a_release_refused_by_the_second_process_is_not_published(tmp_path):
+    """``publish`` with frictionless running in the second process: a CSV it refuses stops the
+    swap, and data/ keeps the previous release."""
+    import pandas as pd
+
+    from coalition_news import publish as P
+    from coalition_news.load import load_local
+    from coalition_news.validate import FrictionlessProcess, ValidationError
+
+    frames = {t: load_local(t, REPO / "data") for t in table_names()}
+    data_dir = tmp_path / "data"
+    shutil.copytree(REPO / "data", data_dir)
+    before = {p: p.read_bytes() for p in data_dir.rglob("*") if p.is_file()}
+    original = P.write_release
+
+    def write_then_break(frames, out_dir):  # a CSV that frictionless refuses but Parquet = CSV
+        original(frames, out_dir)
+        _break_a_line_number(out_dir.parent, _article_ids()[0])
+
+    P.write_release = write_then_break
+    try:
+        with FrictionlessProcess() as checker, pytest.raises(ValidationError, match="frictionless: lines"):
+            P.publish(frames, data_dir, checker)
+    finally:
+        P.write_release = original
+    assert {p: p.read_bytes() for p in data_dir.rglob("*") if p.is_file()} == before
+    assert not list(tmp_path.glob("data.tmp-*"))
+
+
+def test_a_second_process_that_dies_fails_the_build_with_a_message(tmp_path):
+    from coalition_news.errors import BuildError
+    from coalition_news.validate import FrictionlessProcess
+
+    with pytest.raises(BuildError, match="frictionless process ended unexpectedly"):
+        with FrictionlessProcess() as checker:
+            checker._process.kill()
+            checker.validate(_package(tmp_path)).result()

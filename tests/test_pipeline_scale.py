@@ -312,3 +312,44 @@ def test_a_block_that_fails_its_row_checks_is_not_cached_and_fails_again(repo_co
     assert messages[0] == messages[1]
     assert "quotes: article " in messages[0] and "differs from the raw text" in messages[0]
     assert not list((repo_copy / cache_mod.CACHE_DIR).rglob("*.pickle"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.text(alphabet="ab-q0", min_size=1, max_size=5), max_size=6), min_size=1, max_size=6))
+def test_merged_parts_are_in_primary_key_order_whether_or_not_they_are_sorted_again(groups):
+    """Parts hold consecutive articles; their rows' ids begin with the article's id, which can make
+    the concatenation unsorted ("abc-a-q" < "abc-q"). The merge sorts only when it must."""
+    ids = sorted({i for g in groups for i in g})
+    cut = sorted({len(g) for g in groups})
+    bounds = [0, *[min(c, len(ids)) for c in cut], len(ids)]
+    parts = []
+    for start, end in zip(bounds, bounds[1:]):
+        rows = [{"quote_id": f"{a}-q0001", "article_id": a, "line": 1, "char_start": 0, "char_end": 1, "text": "x"}
+                for a in ids[start:end]]
+        parts.append({t: (pipeline.tables.frame(t, rows) if t == "quotes" else pipeline.tables.frame(t, [])) for t in schemas.table_names() if t != "speakers"})
+    merged = pipeline.merge_table_parts(parts, [])["quotes"]
+    assert list(merged["quote_id"]) == sorted(f"{a}-q0001" for a in ids)
+    assert pipeline.in_key_order([p["quotes"] for p in parts], ["quote_id"]) == (
+        [q for p in parts for q in p["quotes"]["quote_id"]] == sorted(f"{a}-q0001" for a in ids))
+
+
+def test_a_build_with_frictionless_in_a_second_process_gives_the_same_release(repo_copy, monkeypatch):
+    """Above PARALLEL_MIN_ARTICLES, frictionless runs in a second process while the tables are
+    checked here; the release is the same, and the process is gone when the build ends."""
+    import subprocess
+
+    from coalition_news import validate
+
+    started = []
+    original = validate.FrictionlessProcess.__init__
+
+    def spy(self):
+        original(self)
+        started.append(self._process)
+
+    monkeypatch.setattr(validate.FrictionlessProcess, "__init__", spy)
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_ARTICLES", 1)
+    build(repo_copy, BuildOptions(jobs=1, cache=False))
+    assert tree_bytes(repo_copy / "data") == tree_bytes(REPO / "data")
+    (process,) = started
+    assert process.returncode == 0  # it read the end of its input and returned
