@@ -18,7 +18,8 @@ whole instead of article by article.
 
 Storage (git-ignored, local to one checkout): one SQLite file, ``<root>/.cache/extract/rows.sqlite``,
 key → pickled ``ArticleRows``; and ``<root>/.cache/extract/blocks/<tables fingerprint>/<block key>.pickle``,
-one file per block's tables. Only the build process writes them (workers return rows to it).
+one file per block's tables, and ``<block key>.<table>.csv`` beside it, the CSV lines of the block's
+rows as the release wrote them. Only the build process writes them (workers return rows to it).
 Pickle is used because the cache is written and read by this code on this machine only; a cache
 file from elsewhere is not a supported input — delete the folder (or build with ``--no-cache``)
 and nothing is lost but time.
@@ -87,7 +88,8 @@ def extractor_fingerprint(package: Path = _PACKAGE) -> str:
 
 # What turns rows into a block's tables and checks them row by row, besides the extractor: a change
 # here changes a cached block's tables or the problems found in it.
-_TABLES_SOURCES = ("tables.py", "schemas.py", "validate.py", "pipeline.py")  # pipeline: the pickled TablePart
+# pipeline: the pickled TablePart; csvtext and publish: the kept CSV lines of a block
+_TABLES_SOURCES = ("tables.py", "schemas.py", "validate.py", "pipeline.py", "csvtext.py", "publish.py")
 _TABLES_LIBRARIES = ("pandas", "pyarrow", "numpy", "pandera")
 
 
@@ -196,9 +198,24 @@ class ExtractCache:
         tmp.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
         tmp.replace(path)  # atomic: a reader sees the whole block or none
 
+    def lines_path(self, key: str, table: str) -> Path:
+        """Where the CSV lines of a block's rows of ``table`` are kept (``put_lines``)."""
+        return self._block_dir / f"{key}.{table}.csv"
+
+    def put_lines(self, key: str, table: str, csv_path: Path, start: int, end: int) -> None:
+        """Keep bytes ``start:end`` of a written CSV: the lines of this block's rows of ``table``.
+        A later build copies them instead of formatting the rows (``publish.write_csv``)."""
+        path = self.lines_path(key, table)
+        tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+        with open(csv_path, "rb") as source:
+            source.seek(start)
+            tmp.write_bytes(source.read(end - start))
+        tmp.replace(path)
+
     def prune_blocks(self, keep: Iterable[str]) -> int:
-        """Drop every block but those of the latest build (of another fingerprint too); return how many."""
-        keep_names = {f"{key}.pickle" for key in keep}
+        """Drop every block (its tables and kept CSV lines) but those of the latest build (of
+        another fingerprint too); return how many files."""
+        keep_keys = set(keep)
         dropped = 0
         root = self.folder / BLOCKS_DIR
         for folder in root.iterdir() if root.is_dir() else ():
@@ -206,7 +223,9 @@ class ExtractCache:
                 folder.unlink()
                 continue
             for path in folder.iterdir():
-                if folder != self._block_dir or path.name not in keep_names:
+                key, _, kind = path.name.partition(".")
+                kept = folder == self._block_dir and key in keep_keys and (kind == "pickle" or kind.endswith(".csv"))
+                if not kept:
                     path.unlink(missing_ok=True)
                     dropped += 1
             if folder != self._block_dir:

@@ -29,7 +29,7 @@ from . import derived, schemas, tables
 from .extract import ArticleRows, extract_article
 from .extract.speakers import merge_speakers
 from .ingest import Article, read_raw
-from .publish import staged
+from .publish import CsvPiece, staged
 from .tables import build_tables
 from .validate import FrictionlessProcess, validate_frames
 
@@ -345,13 +345,32 @@ def validate_release(frames: dict[str, pd.DataFrame], parts: list[TablePart]) ->
     validate_frames(frames, texts, rows)
 
 
-def cache_checked_blocks(parts: list[TablePart], cache) -> None:
+def csv_pieces(parts: list[TablePart], cache=None) -> dict[str, list[CsvPiece]]:
+    """For each table whose blocks follow one another in key order (``in_key_order``; its rows
+    then are the blocks' rows in turn), the blocks' rows as pieces of its CSV, with the CSV lines
+    the cache kept for a block tabled by an earlier build (``publish.write_csv``)."""
+    pieces = {}
+    for table in schemas.table_names():
+        if table == "speakers" or not parts or not in_key_order([p.frames[table] for p in parts], schemas.primary_key(table)):
+            continue
+        pieces[table] = [CsvPiece(p.frames[table], cache.lines_path(p.key, table) if cache is not None and p.checked else None)
+                         for p in parts]
+    return pieces
+
+
+def cache_checked_blocks(parts: list[TablePart], cache, ranges: dict[str, list[tuple[int, int]]] | None = None,
+                         csv_dir: Path | None = None) -> None:
     """Once the release has passed every check: keep the blocks tabled in this build (without
-    their texts) and only the blocks of this build."""
-    for part in parts:
-        if not part.checked:
+    their texts), with the CSV lines of their rows (``ranges`` of the staged CSVs in ``csv_dir``),
+    and only the blocks of this build."""
+    for i, part in enumerate(parts):
+        fresh = not part.checked
+        if fresh:
             part.texts = None
             cache.put_block(part.key, part)
+        for table, table_ranges in (ranges or {}).items():
+            if fresh or not cache.lines_path(part.key, table).is_file():  # (lost, if a build was killed)
+                cache.put_lines(part.key, table, csv_dir / f"{table}.csv", *table_ranges[i])
     cache.prune_blocks(p.key for p in parts)
 
 
@@ -373,15 +392,15 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
         frames = tables_of_parts(parts, stage)
         with stage("publish"):
             # 6 publish, written to a staging folder first: frictionless checks its CSVs while ...
-            commit = running.enter_context(staged(frames, root / "data", frictionless))
+            release = running.enter_context(staged(frames, root / "data", frictionless, csv_pieces(parts, cache)))
         with stage("validate"):
             validate_release(frames, parts)                    # 5 validate (... this process checks the tables)
         if cache is not None:
             with stage("tables"):
-                cache_checked_blocks(parts, cache)
+                cache_checked_blocks(parts, cache, release.ranges, release.folder / "csv")
         del parts
         with stage("publish"):
-            commit()                                           # 6 the files checked, then swapped in
+            release.commit()                                   # 6 the files checked, then swapped in
     if options.partitioned:
         from .distributed import publish_partitioned
 

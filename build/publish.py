@@ -21,12 +21,15 @@ import contextlib
 import csv
 import ctypes
 import errno
+import itertools
 import os
 import shutil
 import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import pyarrow as pa
@@ -64,18 +67,68 @@ def csv_quoting(df: pd.DataFrame) -> int:
     return csv.QUOTE_MINIMAL
 
 
-def write_csv(table: str, df: pd.DataFrame, out_dir: Path) -> None:
-    """``df.to_csv`` with ``CSV_OPTIONS``; the same bytes come from Arrow (``csvtext``) when it can."""
+class CsvPiece(NamedTuple):
+    """Consecutive rows of a table (a block's), and the file of their CSV lines when an earlier
+    build kept it (``cache.ExtractCache.put_lines``)."""
+
+    frame: pd.DataFrame
+    lines: Path | None = None
+
+
+def write_csv(table: str, df: pd.DataFrame, out_dir: Path, pieces: list[CsvPiece] | None = None) -> list[tuple[int, int]] | None:
+    """``df.to_csv`` with ``CSV_OPTIONS``; the same bytes come from Arrow (``csvtext``) when it can.
+
+    ``pieces``: ``df``'s rows cut into runs, in order. csvtext formats each row on its own, so the
+    file is then written piece by piece — a kept file of lines copied as it is, any other piece
+    formatted — and the byte range of each piece in the file is returned. That gives the same bytes
+    unless a text cell holds a CR (the whole table is then quoted, see ``csv_quoting``) or csvtext
+    does not handle the table; then, or without ``pieces``, the table is written whole (None).
+    """
     (out_dir / "csv").mkdir(parents=True, exist_ok=True)
     path = out_dir / "csv" / f"{table}.csv"
+    chunks = csv_chunks(df)
+    if pieces is not None and chunks is not None and sum(len(p.frame) for p in pieces) == len(df):
+        ranges = _write_pieces(path, next(chunks), pieces)
+        if ranges is not None:
+            return ranges
     quoting = csv_quoting(df)
     chunks = csv_chunks(df) if quoting == csv.QUOTE_MINIMAL else None
     if chunks is None:
         df.to_csv(path, quoting=quoting, **CSV_OPTIONS)
-        return
+        return None
     with open(path, "wb") as out:
         for chunk in chunks:
             out.write(chunk)
+    return None
+
+
+def _write_pieces(path: Path, header: bytes, pieces: list[CsvPiece]) -> list[tuple[int, int]] | None:
+    """The CSV of the pieces at ``path``: (byte range of each), or None when a piece to format holds
+    a CR (a kept piece holds none: it was kept from a table written piece by piece)."""
+    ranges = []
+    with open(path, "wb") as out:
+        out.write(header)
+        for piece in pieces:
+            start = out.tell()
+            if not (piece.lines is not None and _copied(piece.lines, out, start)):
+                if csv_quoting(piece.frame) != csv.QUOTE_MINIMAL:
+                    return None
+                for chunk in itertools.islice(csv_chunks(piece.frame), 1, None):  # without the header
+                    out.write(chunk)
+            ranges.append((start, out.tell()))
+    return ranges
+
+
+def _copied(source: Path, out, start: int) -> bool:
+    """Append the file ``source`` to ``out``; False (and ``out`` as it was) when it cannot be read."""
+    try:
+        with open(source, "rb") as kept:
+            shutil.copyfileobj(kept, out, 1 << 20)
+        return True
+    except OSError:  # gone since (another build pruned it): the rows are formatted instead
+        out.seek(start)
+        out.truncate()
+        return False
 
 
 def write_parquet(table: str, df: pd.DataFrame, out_dir: Path) -> None:
@@ -84,15 +137,22 @@ def write_parquet(table: str, df: pd.DataFrame, out_dir: Path) -> None:
     pq.write_table(arrow, out_dir / "parquet" / f"{table}.parquet", **PARQUET_OPTIONS)
 
 
-def write_release(frames: dict[str, pd.DataFrame], out_dir: Path) -> None:
-    """Every table as CSV and Parquet. The Parquet files are written on a second thread while this
-    one writes the CSVs: pyarrow's encoder and its string kernels release the GIL."""
+def write_release(frames: dict[str, pd.DataFrame], out_dir: Path,
+                  pieces: dict[str, list[CsvPiece]] | None = None) -> dict[str, list[tuple[int, int]]]:
+    """Every table as CSV and Parquet; returns, for each CSV written from ``pieces`` (``write_csv``),
+    the byte range of each piece. The Parquet files are written on a second thread while this one
+    writes the CSVs: pyarrow's encoder and its string kernels release the GIL."""
+    pieces = pieces or {}
+    ranges = {}
     with ThreadPoolExecutor(max_workers=1) as parquet_writer:
         pending = [parquet_writer.submit(write_parquet, table, df, out_dir) for table, df in frames.items()]
         for table, df in frames.items():
-            write_csv(table, df, out_dir)
+            written = write_csv(table, df, out_dir, pieces.get(table))
+            if written is not None:
+                ranges[table] = written
         for future in pending:
             future.result()  # re-raises a writing error here
+    return ranges
 
 
 def check_release(package_root: Path, running=None) -> None:
@@ -179,15 +239,24 @@ def swap_in(staging: Path, data_dir: Path) -> None:
 
 def publish(frames: dict[str, pd.DataFrame], data_dir: Path, frictionless: FrictionlessProcess | None = None) -> None:
     """Write, check, then swap into ``data_dir``. On any failure ``data_dir`` is left as it was."""
-    with staged(frames, data_dir, frictionless) as commit:
-        commit()
+    with staged(frames, data_dir, frictionless) as release:
+        release.commit()
+
+
+@dataclass
+class StagedRelease:
+    """A release written to a staging folder, not yet checked (``commit`` checks it and swaps it in)."""
+
+    folder: Path                                  # the staging data/ folder
+    ranges: dict[str, list[tuple[int, int]]]      # the byte ranges of the CSV pieces (``write_release``)
+    commit: Callable[[], None]
 
 
 @contextlib.contextmanager
-def staged(frames: dict[str, pd.DataFrame], data_dir: Path,
-           frictionless: FrictionlessProcess | None = None) -> Iterator[Callable[[], None]]:
+def staged(frames: dict[str, pd.DataFrame], data_dir: Path, frictionless: FrictionlessProcess | None = None,
+           pieces: dict[str, list[CsvPiece]] | None = None) -> Iterator[StagedRelease]:
     """Write the release to a staging folder beside ``data_dir`` and start ``frictionless`` (a
-    second process) on its CSVs; yield ``commit``, which checks the files and swaps them in.
+    second process) on its CSVs; yield it, to be committed: its files checked, then swapped in.
 
     A build runs its own checks of the tables between the two, while frictionless runs: nothing is
     published until every check has passed. On any failure, or without ``commit``, ``data_dir``
@@ -197,12 +266,13 @@ def staged(frames: dict[str, pd.DataFrame], data_dir: Path,
     staging_root = data_dir.with_name(f"{data_dir.name}.tmp-{os.getpid()}")
     staging = staging_root / "data"
     try:
-        failed, running = None, None
+        failed, running, ranges = None, None, {}
         try:
-            write_release(frames, staging)
+            ranges = write_release(frames, staging, pieces)
         except Exception as exc:  # bad rows: the build's checks, run before commit, name them better
             failed = exc
         else:
+            # (check_written could start here too; on two cores, three checks at once were no faster)
             running = frictionless.validate(staging_root) if frictionless is not None else None
 
         def commit() -> None:
@@ -211,9 +281,9 @@ def staged(frames: dict[str, pd.DataFrame], data_dir: Path,
             check_release(staging_root, running)
             swap_in(staging, data_dir)
 
-        yield commit
+        yield StagedRelease(staging, ranges, commit)
     finally:
         shutil.rmtree(staging_root, ignore_errors=True)
 
 
-__all__ = ["publish", "staged", "write_release", "check_release", "recover", "exchange", "swap_in", "BuildError", "ValidationError"]
+__all__ = ["publish", "staged", "StagedRelease", "CsvPiece", "write_release", "check_release", "recover", "exchange", "swap_in", "BuildError", "ValidationError"]

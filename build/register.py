@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from . import derived
 from .errors import BuildError
 from .ingest import IngestError, decode_article, sha256_hex
 from .lines import article_lines
@@ -48,7 +49,17 @@ def _sources(path: Path) -> list[Path]:
 
 
 def add_articles(raw_dir: Path, path: Path, *, outlet=None, date=None, url=None, notes=None, language="ar") -> list[SourceEntry]:
-    """Register the article(s) at ``path``; return the new manifest entries."""
+    """Register the article(s) at ``path``; return the new manifest entries.
+
+    The manifest's entries read by the last build are taken from the repository's ``.cache``
+    (``derived``) instead of being read again (~0.5 s at 10,000 articles)."""
+    from .cache import DERIVED_DIR, extractor_fingerprint
+
+    with derived.stored_in(raw_dir.parent / DERIVED_DIR, extractor_fingerprint()):
+        return _add_articles(raw_dir, path, outlet=outlet, date=date, url=url, notes=notes, language=language)
+
+
+def _add_articles(raw_dir: Path, path: Path, *, outlet, date, url, notes, language) -> list[SourceEntry]:
     manifest = load_manifest(raw_dir)
     entries = manifest.entries
     known = {e.sha256: e.file for e in entries}

@@ -92,3 +92,48 @@ def test_write_csv_falls_back_to_pandas_when_a_text_cell_holds_a_cr(tmp_path):
     written = (tmp_path / "csv" / "t.csv").read_bytes()
     assert written.startswith(b'"a","b"\n"\xd8')  # every text field quoted, by pandas
     assert written == df.to_csv(quoting=csv.QUOTE_NONNUMERIC, index=False, lineterminator="\n").encode()
+
+
+# --- a table written piece by piece (the blocks of a build, some kept from an earlier build) ------
+
+from coalition_news.publish import CsvPiece  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(table=st.sampled_from([t for t in schemas.table_names() if t != "speakers"]),
+       cuts=st.lists(st.integers(min_value=0, max_value=60), max_size=5), kept=st.lists(st.booleans(), min_size=6, max_size=6),
+       carriage_return=st.booleans())
+def test_a_table_written_in_pieces_has_the_bytes_of_the_whole(tmp_path_factory, table, cuts, kept, carriage_return):
+    """Pieces formatted, or copied from the lines an earlier piecewise write produced, join to the
+    table's file; a CR in a piece to format sends the whole table to the quoting writer."""
+    df = release_frame(table)
+    if carriage_return:
+        text_column = next(c for c in df.columns if isinstance(df[c].dtype, pd.StringDtype) and c != "article_id")
+        df.loc[len(df) // 2, text_column] = "سطر\rثان"
+    bounds = [0, *sorted(min(c, len(df)) for c in cuts), len(df)]
+    frames = [df.iloc[a:b].reset_index(drop=True) for a, b in zip(bounds, bounds[1:])]
+    whole, first, second = (tmp_path_factory.mktemp(name) for name in ("whole", "first", "second"))
+    assert write_csv(table, df, whole) is None
+    ranges = write_csv(table, df, first, [CsvPiece(f) for f in frames])
+    expected = (whole / "csv" / f"{table}.csv").read_bytes()
+    assert (first / "csv" / f"{table}.csv").read_bytes() == expected
+    if ranges is None:  # the CR: written whole
+        assert carriage_return and b'"\xd8\xb3\xd8\xb7\xd8\xb1\r' in expected
+        return
+    lines = []
+    for i, (start, end) in enumerate(ranges):
+        path = tmp_path_factory.mktemp("kept") / "lines.csv"
+        path.write_bytes(expected[start:end])
+        lines.append(path if kept[i % len(kept)] else None)
+    assert write_csv(table, df, second, [CsvPiece(f, p) for f, p in zip(frames, lines)]) == ranges
+    assert (second / "csv" / f"{table}.csv").read_bytes() == expected
+
+
+def test_a_kept_piece_that_is_gone_is_formatted(tmp_path):
+    df = release_frame("lines")
+    half = len(df) // 2
+    pieces = [CsvPiece(df.iloc[:half]), CsvPiece(df.iloc[half:].reset_index(drop=True), tmp_path / "gone.csv")]
+    write_csv("lines", df, tmp_path)
+    assert (tmp_path / "csv" / "lines.csv").read_bytes() == (ROOT / "data" / "csv" / "lines.csv").read_bytes()
+    assert write_csv("lines", df, tmp_path, pieces) is not None
+    assert (tmp_path / "csv" / "lines.csv").read_bytes() == (ROOT / "data" / "csv" / "lines.csv").read_bytes()

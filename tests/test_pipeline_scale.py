@@ -238,6 +238,13 @@ def test_block_tables_come_from_the_cache_and_one_new_article_rebuilds_one_block
     assert tabled == []
     assert tree_bytes(repo_copy / "data") == first
 
+    # every block's CSV lines are kept, and the rebuild copied them
+    kept = sorted((repo_copy / cache_mod.CACHE_DIR).rglob("*.lines.csv"))
+    assert len(kept) == len(entries) - 1
+    lines_csv = first["csv/lines.csv"]
+    assert all(p.read_bytes() in lines_csv for p in kept)
+    assert sum(p.stat().st_size for p in kept) == len(lines_csv) - len(lines_csv.split(b"\n", 1)[0]) - 1
+
     (repo_copy / "raw" / held_back.file).write_bytes(moved.read_bytes())
     write_manifest(repo_copy / "raw", entries)
     build(repo_copy, options)
@@ -279,6 +286,21 @@ def test_block_cache_keeps_only_the_blocks_of_the_latest_build(tmp_path):
     assert other.prune_blocks(["c"]) == 1  # the block of fingerprint "f" goes, with its folder
     assert [p.name for p in (tmp_path / cache_mod.CACHE_DIR).rglob("*.pickle")] == ["c.pickle"]
     other.close()
+
+
+def test_damaged_kept_csv_lines_fail_the_build_and_publish_nothing(repo_copy):
+    """Kept CSV lines are copied as they are, but every published CSV is read back against the
+    Parquet written from the tables: a damaged file stops the build, data/ stays as it was, and a
+    build without the cache mends it."""
+    build(repo_copy, BuildOptions(jobs=1, cache=True))
+    before = tree_bytes(repo_copy / "data")
+    kept = next((repo_copy / cache_mod.CACHE_DIR).rglob("*.quotes.csv"))
+    kept.write_bytes(kept.read_bytes().replace("التحالف".encode(), "التحالق".encode()))
+    with pytest.raises(ValidationError, match="quotes: Parquet and CSV contents differ"):
+        build(repo_copy, BuildOptions(jobs=1, cache=True))
+    assert tree_bytes(repo_copy / "data") == before
+    build(repo_copy, BuildOptions(jobs=1, cache=False))
+    assert tree_bytes(repo_copy / "data") == before
 
 
 def test_a_damaged_block_file_is_a_miss(tmp_path):
@@ -353,3 +375,18 @@ def test_a_build_with_frictionless_in_a_second_process_gives_the_same_release(re
     assert tree_bytes(repo_copy / "data") == tree_bytes(REPO / "data")
     (process,) = started
     assert process.returncode == 0  # it read the end of its input and returned
+
+
+def test_kept_csv_lines_are_pruned_with_their_block(tmp_path):
+    written = tmp_path / "quotes.csv"
+    written.write_bytes(b"header\nrow a\nrow b\n")
+    cache = ExtractCache.open(tmp_path, fingerprint="f")
+    for key, (start, end) in {"a": (7, 13), "b": (13, 19)}.items():
+        cache.put_block(key, {"tables": key})
+        cache.put_lines(key, "quotes", written, start, end)
+    assert cache.lines_path("a", "quotes").read_bytes() == b"row a\n"
+    stray = cache.lines_path("a", "quotes").with_name("a.tmp-123")  # left by a killed build
+    stray.write_bytes(b"")
+    assert cache.prune_blocks(["a"]) == 3
+    assert sorted(p.name for p in cache.lines_path("a", "quotes").parent.iterdir()) == ["a.pickle", "a.quotes.csv"]
+    cache.close()
