@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import Counter
 from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,12 +49,23 @@ CHECKED_RAW = "checked-raw"  # the ``derived`` name of the digests that passed `
 BOM = "\ufeff"  # a UTF-8 byte order mark decodes to this character; it is kept (see above)
 
 
+MAX_SHOWN = 100  # problems an IngestError's message lists one by one; the rest are counted by kind
+
+
 class IngestError(BuildError):
-    """One or more raw files were refused; the message lists each with its location."""
+    """One or more raw files were refused; the message lists each with its location (the first
+    ``MAX_SHOWN``, then how many more of each kind: 10,000 unregistered files make one line, not
+    10,000). ``problems`` holds them all."""
 
     def __init__(self, problems: list[str]):
         self.problems = problems
-        super().__init__("the raw articles were refused:\n" + "\n".join(f"  - {p}" for p in problems))
+        shown = "\n".join(f"  - {p}" for p in problems[:MAX_SHOWN])
+        hidden = Counter(p.split(": ", 1)[-1] for p in problems[MAX_SHOWN:])  # the problem without its file
+        kinds = hidden.most_common(5)
+        more = "".join(f"\n  … and {n:,} more: {kind}" for kind, n in kinds)
+        if sum(hidden.values()) > sum(n for _, n in kinds):
+            more += f"\n  … and {sum(hidden.values()) - sum(n for _, n in kinds):,} more of other kinds"
+        super().__init__("the raw articles were refused:\n" + shown + more)
 
 
 @dataclass(frozen=True)

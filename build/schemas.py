@@ -50,9 +50,14 @@ class ForeignKey:
     reference_fields: tuple[str, ...]
 
 
+def _load_yaml(path: Path) -> Any:
+    """Safe YAML, parsed by libyaml when PyYAML has it (5× faster than the Python parser)."""
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 @cache
 def datapackage() -> dict[str, Any]:
-    return yaml.safe_load(DATAPACKAGE.read_text(encoding="utf-8"))
+    return _load_yaml(DATAPACKAGE)
 
 
 def table_names() -> tuple[str, ...]:
@@ -63,7 +68,7 @@ def table_names() -> tuple[str, ...]:
 @cache
 def table_schema(table: str) -> dict[str, Any]:
     """The Table Schema of ``table`` as a dict, read from ``schemas/<table>.yaml``."""
-    return yaml.safe_load((SCHEMA_DIR / f"{table}.yaml").read_text(encoding="utf-8"))
+    return _load_yaml(SCHEMA_DIR / f"{table}.yaml")
 
 
 def fields(table: str) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ import shutil
 import pytest
 
 from coalition_news.ingest import IngestError, check_raw, decode_article
-from coalition_news.manifest import read_manifest
+from coalition_news.manifest import SourceEntry, read_manifest
 from conftest import REPO, run_cli, tree_bytes
 
 SEED = "000_6380a1c75a270f68.txt"
@@ -110,6 +110,29 @@ def test_check_raw_reports_every_problem_at_once():
     with pytest.raises(IngestError) as err:
         check_raw(files, _entries())
     assert len(err.value.problems) == 2
+
+
+def test_thousands_of_problems_make_a_short_message_and_are_all_kept():
+    """3,000 files copied into raw/ without ``make add``: the message names the first 100 and
+    counts the rest by kind (at most five kinds, then the others together); ``problems`` keeps
+    every one."""
+    from coalition_news.ingest import MAX_SHOWN
+
+    files = {p.name: p.read_bytes() for p in (REPO / "raw").glob("*.txt")}
+    files.update({f"{n}_{n:016x}.txt": f"نص {n}".encode() for n in range(1000, 4000)})
+    with pytest.raises(IngestError) as err:
+        check_raw(files, _entries())
+    assert len(err.value.problems) == 3000
+    message = str(err.value).splitlines()
+    assert len(message) == 1 + MAX_SHOWN + 1
+    assert message[-1] == "  … and 2,900 more: not listed in raw/sources.yaml (register it with `make add FILE=...`)"
+
+    gone = [SourceEntry(f"{n}_{n:016x}.txt", "a" * 64, None, None, _entries()[0].published, "ar", None) for n in range(5000, 5300)]
+    with pytest.raises(IngestError) as err:
+        check_raw({}, gone)
+    message = str(err.value).splitlines()  # each names its own file: all kinds differ
+    assert len(err.value.problems) == 300 and len(message) == 1 + MAX_SHOWN + 6
+    assert message[-1] == "  … and 195 more of other kinds"
 
 
 @pytest.mark.parametrize(
