@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections import Counter
-from collections.abc import Iterable, Set
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Set
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .derived import keep, recall
@@ -46,6 +47,8 @@ from .text.normalise import has_arabic
 MAX_ARTICLE_BYTES = 1024 * 1024
 MAX_LINE_CHARS = 20_000
 CHECKED_RAW = "checked-raw"  # the ``derived`` name of the digests that passed ``decode_article``
+RAW_STATS = "raw-stats"      # … and of (when, file name → ((size, mtime, ctime, inode), digest))
+RACY_NS = 1_000_000_000      # a file changed this close to the last look is read again
 BOM = "\ufeff"  # a UTF-8 byte order mark decodes to this character; it is kept (see above)
 
 
@@ -74,7 +77,8 @@ class Article:
 
     article_id: str
     raw_path: str        # relative to the repository, e.g. "raw/007_0123456789abcdef.txt"
-    text: str            # the whole file decoded as UTF-8; all offsets index into this
+    text: str | None     # the whole file decoded as UTF-8; all offsets index into this (None: not read
+                         # yet, ``read_raw(unread_ok=True)``; ``with_texts`` reads it)
     sha256: str
     n_bytes: int
     source: SourceEntry
@@ -133,25 +137,29 @@ def decode_article(name: str, data: bytes) -> str:
 
 
 def check_raw(files: dict[str, bytes], entries: Iterable[SourceEntry], raw_label: str = "raw",
-              checked: Set[str] = frozenset()) -> list[Article]:
+              checked: Set[str] = frozenset(), unread: Mapping[str, tuple[str, int]] | None = None) -> list[Article]:
     """Pure core of ingest: file name → bytes, plus the manifest entries → articles, sorted by id.
 
     ``checked``: SHA-256 digests of contents that passed ``decode_article`` before (it depends on
-    the bytes alone), which are only decoded. Raises IngestError listing every problem found.
+    the bytes alone), which are only decoded. ``unread``: file name → (SHA-256, size) of files
+    known unchanged since their contents passed (``read_raw``), which are not read at all: their
+    articles come without text. Raises IngestError listing every problem found.
     """
     problems: list[str] = []
     entries = list(entries)
+    unread = unread or {}
+    present = set(files) | set(unread)
     by_name = {e.file: e for e in entries}
-    for name in sorted(set(files) - set(by_name)):
+    for name in sorted(present - set(by_name)):
         problems.append(f"{raw_label}/{name}: not listed in {raw_label}/{MANIFEST_NAME} (register it with `make add FILE=...`)")
     for entry in entries:
-        if entry.file not in files:
+        if entry.file not in present:
             problems.append(f"{raw_label}/{MANIFEST_NAME}:{entry.manifest_line}: lists {entry.file}, which is not in {raw_label}/")
     articles: list[Article] = []
     first_with_hash: dict[str, str] = {}
-    for name in sorted(set(files) & set(by_name)):
-        data, entry = files[name], by_name[name]
-        digest = sha256_hex(data)
+    for name in sorted(present & set(by_name)):
+        data, entry = files.get(name), by_name[name]
+        digest, n_bytes = unread[name] if data is None else (sha256_hex(data), len(data))
         if digest in first_with_hash:
             problems.append(f"{raw_label}/{name}: same content as {raw_label}/{first_with_hash[digest]} (duplicate article)")
             continue
@@ -162,23 +170,30 @@ def check_raw(files: dict[str, bytes], entries: Iterable[SourceEntry], raw_label
                 f"registered {entry.sha256}; raw files are never edited (add a changed article as a new file)"
             )
             continue
+        if data is None:
+            articles.append(Article(entry.article_id, f"{raw_label}/{name}", None, digest, n_bytes, entry))
+            continue
         try:
             text = data.decode("utf-8") if digest in checked else decode_article(f"{raw_label}/{name}", data)
         except IngestError as exc:
             problems.extend(exc.problems)
             continue
-        articles.append(Article(entry.article_id, f"{raw_label}/{name}", text, digest, len(data), entry))
+        articles.append(Article(entry.article_id, f"{raw_label}/{name}", text, digest, n_bytes, entry))
     if problems:
         raise IngestError(problems)
     return articles
 
 
-def read_raw(raw_dir: Path) -> list[Article]:
+def read_raw(raw_dir: Path, unread_ok: bool = False) -> list[Article]:
     """I/O edge: read ``raw_dir`` and its manifest, then ``check_raw``.
 
     A file over ``MAX_ARTICLE_BYTES`` is refused from its size alone, so a huge file is never read.
-    During a build, the digests of the contents that passed are kept (``derived``), and a later
+    During a build (``derived``), the digests of the contents that passed are kept, and a later
     build only decodes those contents instead of checking them again (~0.3 s at 10,000 articles).
+    With ``unread_ok``, a file whose size, times and inode are those it had when its content passed
+    is not read either (as git trusts its index): its article comes without text, and ``with_texts``
+    reads it when it is needed, checking its SHA-256 again. A file changed within a second of the
+    last look is read anyway (git's "racily clean" entries): timestamps may be too coarse to show it.
     """
     label = raw_dir.name
     entries = read_manifest(raw_dir)
@@ -186,6 +201,11 @@ def read_raw(raw_dir: Path) -> list[Article]:
     files: dict[str, bytes] = {}
     oversized: set[str] = set()
     problems: list[str] = []
+    checked = recall(CHECKED_RAW, frozenset())
+    known_at, known = recall(RAW_STATS, (0, {})) if unread_ok else (0, {})
+    stats: dict[str, tuple] = {}
+    unread: dict[str, tuple[str, int]] = {}
+    looked_at = time.time_ns()
     with os.scandir(raw_dir) as listing:  # the file types come with the listing: no stat per file
         found = sorted(listing, key=lambda e: e.name)
     for item in found:
@@ -194,18 +214,23 @@ def read_raw(raw_dir: Path) -> list[Article]:
         if not item.name.endswith(".txt") or item.is_symlink() or not item.is_file():
             problems.append(f"{label}/{item.name}: unexpected entry in raw/ (only .txt articles and {MANIFEST_NAME} belong there; no folders or links)")
             continue
-        size = item.stat().st_size
-        if size > MAX_ARTICLE_BYTES:
-            problems.append(too_large(f"{label}/{item.name}", size))
+        st = item.stat()
+        if st.st_size > MAX_ARTICLE_BYTES:
+            problems.append(too_large(f"{label}/{item.name}", st.st_size))
             if item.name not in listed:
                 problems.append(f"{label}/{item.name}: not listed in {label}/{MANIFEST_NAME} (register it with `make add FILE=...`)")
             oversized.add(item.name)
             continue
+        stat = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        stats[item.name] = stat
+        seen = known.get(item.name)
+        if seen and seen[0] == stat and seen[1] in checked and max(stat[1], stat[2]) < known_at - RACY_NS:
+            unread[item.name] = (seen[1], stat[0])
+            continue
         with open(item.path, "rb") as f:
             files[item.name] = f.read()
-    checked = recall(CHECKED_RAW, frozenset())
     try:
-        articles = check_raw(files, [e for e in entries if e.file not in oversized], label, checked)
+        articles = check_raw(files, [e for e in entries if e.file not in oversized], label, checked, unread)
     except IngestError as exc:
         raise IngestError(problems + exc.problems) from None
     if problems:
@@ -213,4 +238,22 @@ def read_raw(raw_dir: Path) -> list[Article]:
     passed = frozenset(a.sha256 for a in articles)
     if passed != checked:
         keep(CHECKED_RAW, passed)
+    if unread_ok:
+        by_file = {a.raw_path.rsplit("/", 1)[-1]: a.sha256 for a in articles}
+        keep(RAW_STATS, (looked_at, {name: (stats[name], digest) for name, digest in by_file.items()}))
     return articles
+
+
+def with_texts(articles: list[Article], root: Path) -> list[Article]:
+    """``articles``, each with its text: a file ``read_raw`` left unread is read now (its path is
+    relative to ``root``) and must still have the SHA-256 it was checked with."""
+    out = []
+    for article in articles:
+        if article.text is None:
+            data = (root / article.raw_path).read_bytes()
+            if sha256_hex(data) != article.sha256:
+                raise IngestError([f"{article.raw_path}: changed during the build (SHA-256 {sha256_hex(data)}, "
+                                   f"registered {article.sha256}); raw files are never edited"])
+            article = replace(article, text=data.decode("utf-8"))
+        out.append(article)
+    return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from .derived import keep, recall
 from .errors import BuildError
 
 MANIFEST_NAME = "sources.yaml"
-MANIFEST_ENTRIES = "manifest-entries"  # the ``derived`` name of the checked entries, by their text
+MANIFEST_ENTRIES = "manifest-entries"  # the ``derived`` name of the checked entries, by a digest of their text
 
 HEADER = """\
 # The manifest of raw/: one entry per article file, the single record of where each came from.
@@ -265,45 +266,46 @@ def _parse_canonical(text: str) -> tuple[list[int], list[dict]]:
     return starts, entries
 
 
-def _canonical_entries(text: str, known: Mapping[str, Any]) -> tuple[list[int], list, list[str]]:
-    """``_parse_canonical``, and the text of each entry. An entry whose text is a key of ``known``
-    is not read again: its value there stands in its place (``load_manifest`` keeps the checked
-    entries of the last build's manifest in it).
+def _canonical_entries(text: str, known: Mapping[bytes, Any]) -> tuple[list[int], list, list[bytes]]:
+    """``_parse_canonical``, and a digest of the text of each entry. An entry whose digest is a key
+    of ``known`` is not read again: its value there stands in its place (``load_manifest`` keeps
+    the checked entries of the last build's manifest in it).
 
     An entry's text runs from its "- file: " line to the next line starting "- " (no field or folded
     value does). Reading an entry looks at its own lines only, and the whole text is canonical only
     if each entry is read to exactly its end, so an entry read before reads the same again."""
-    lines = text.split("\n")
-    if lines[-1] != "":
+    if not text.endswith("\n"):
         raise _NotCanonical("no final newline")
-    lines.pop()
-    i = 0
-    while i < len(lines) and (lines[i].startswith("#") or lines[i] == ""):
-        i += 1
-    if i == len(lines) or lines[i] not in ("articles:", "articles: []"):
+    offset = 0
+    for number, line in enumerate(text[:-1].split("\n"), start=1):  # the header: comments, blank lines
+        if not (line.startswith("#") or line == ""):
+            break
+        offset += len(line) + 1
+    else:
         raise _NotCanonical("articles")
-    if lines[i] == "articles: []":
-        if i + 1 != len(lines):
-            raise _NotCanonical("articles: []")
+    body = text[offset + len(line) + 1:]
+    if line == "articles: []" and not body:
         return [], [], []
-    i += 1
-    starts, entries, texts = [], [], []
-    while i < len(lines):
-        end = i + 1
-        while end < len(lines) and not lines[end].startswith("- "):
-            end += 1
-        entry_text = "\n".join(lines[i:end])
-        starts.append(i + 1)
-        texts.append(entry_text)
-        if entry_text in known:
-            entries.append(known[entry_text])
-            i = end
+    if line != "articles:":
+        raise _NotCanonical(line)
+    starts, entries, digests = [], [], []
+    start = number + 1
+    # the entries' texts: the body cut before each line that starts "- "
+    for entry_text in ("\n" + body[:-1]).split("\n- ")[1:] if body.startswith("- ") else ([body[:-1]] if body else []):
+        entry_text = entry_text if entry_text.startswith("- ") else "- " + entry_text
+        digest = hashlib.blake2b(entry_text.encode("utf-8"), digest_size=16).digest()
+        starts.append(start)
+        digests.append(digest)
+        entry_lines = entry_text.split("\n")
+        start += len(entry_lines)
+        if digest in known:
+            entries.append(known[digest])
             continue
-        raw, i = _canonical_entry(lines, i)
-        if i != end:
-            raise _NotCanonical(lines[i])
+        raw, end = _canonical_entry(entry_lines, 0)
+        if end != len(entry_lines):
+            raise _NotCanonical(entry_lines[end])
         entries.append(raw)
-    return starts, entries, texts
+    return starts, entries, digests
 
 
 def _canonical_entry(lines: list[str], i: int) -> tuple[dict, int]:
@@ -361,14 +363,14 @@ def parse_manifest(text: str, path: str = "raw/sources.yaml") -> list[SourceEntr
     return _parse_checked(text, path)[0]
 
 
-def _parse_checked(text: str, path: str, known: Mapping[str, SourceEntry] | None = None
-                   ) -> tuple[list[SourceEntry], bool, dict[str, SourceEntry]]:
-    """(checked entries, whether ``text`` is in ``dump_manifest``'s layout, and then each entry's
-    text → its checked entry). An entry whose text is in ``known`` (such a mapping, from before)
-    is neither read nor checked again: both depend on its text alone."""
-    texts: list[str] = []
+def _parse_checked(text: str, path: str, known: Mapping[bytes, SourceEntry] | None = None
+                   ) -> tuple[list[SourceEntry], bool, dict[bytes, SourceEntry]]:
+    """(checked entries, whether ``text`` is in ``dump_manifest``'s layout, and then a digest of
+    each entry's text → its checked entry). An entry whose digest is in ``known`` (such a mapping,
+    from before) is neither read nor checked again: both depend on its text alone."""
+    digests: list[bytes] = []
     try:
-        lines, articles, texts = _canonical_entries(text, known or {})
+        lines, articles, digests = _canonical_entries(text, known or {})
         duplicate, data, canonical = None, {"articles": articles}, True
     except _NotCanonical:
         duplicate, lines, data = _parse_yaml(text, path)
@@ -386,7 +388,7 @@ def _parse_checked(text: str, path: str, known: Mapping[str, SourceEntry] | None
             raise ManifestError(f"{path}:{line}: {entry.file} is listed twice (first at line {seen[entry.file]})")
         seen[entry.file] = line
         entries.append(SourceEntry(**{**entry.__dict__, "manifest_line": line}))
-    return entries, canonical, dict(zip(texts, entries))
+    return entries, canonical, dict(zip(digests, entries))
 
 
 @dataclass(frozen=True)
@@ -419,9 +421,9 @@ def load_manifest(raw_dir: Path) -> Manifest:
     # Reading and checking 10,000 entries takes ~0.5 s. During a build, the checked entries are kept
     # by their text (``derived``), and the next build reads only the entries that are new.
     known = recall(MANIFEST_ENTRIES, {})
-    entries, canonical, by_text = _parse_checked(text, label, known)
-    if by_text.keys() != known.keys():
-        keep(MANIFEST_ENTRIES, by_text)
+    entries, canonical, by_digest = _parse_checked(text, label, known)
+    if by_digest.keys() != known.keys():
+        keep(MANIFEST_ENTRIES, by_digest)
     return Manifest(text, entries, canonical)
 
 

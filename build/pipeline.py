@@ -28,7 +28,7 @@ import pandas as pd
 from . import derived, schemas, tables
 from .extract import ArticleRows, extract_article
 from .extract.speakers import merge_speakers
-from .ingest import Article, read_raw
+from .ingest import Article, read_raw, with_texts
 from .publish import CsvPiece, staged
 from .tables import build_tables
 from .validate import FrictionlessProcess, validate_frames
@@ -244,12 +244,13 @@ def table_part(rows: list[ArticleRows], texts: dict[str, str] | None = None, key
 
 
 def table_parts(articles: list[Article], options: BuildOptions, cache=None,
-                stage: StageObserver = _no_observer) -> Iterator[TablePart]:
+                stage: StageObserver = _no_observer, root: Path | None = None) -> Iterator[TablePart]:
     """The tables of each block of articles (``article_blocks``), in article_id order.
 
     With the ``cache``, a block whose articles are all unchanged comes whole, and checked, from
     the block cache; any other block is tabled from its articles' rows, cached or extracted. Only
-    one block's rows are alive at a time.
+    one block's rows are alive at a time. The texts of a block to extract or table are read then,
+    from ``root``, when ingest left them unread (``read_raw(unread_ok=True)``).
     """
     from .cache import article_key, block_key
 
@@ -262,13 +263,14 @@ def table_parts(articles: list[Article], options: BuildOptions, cache=None,
             blocks += 1
             with stage("extract"):
                 if cache is None:
-                    rows = _extract_uncached(block, options, client, workers)
+                    rows = _extract_uncached(with_texts(block, root), options, client, workers)
                 else:
                     article_keys = [article_key(a) for a in block]
                     keys += article_keys
                     key = block_key(article_keys)
                     part = cache.get_block(key)
                     if part is None:
+                        block = with_texts(block, root)
                         rows, hits = _extract_cached(block, article_keys, options, cache, client, workers)
                         cached_articles += hits
                     else:
@@ -383,11 +385,11 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
     options = options or BuildOptions()
     with _open_cache(root, options) as cache, contextlib.ExitStack() as running:
         with stage("ingest"):
-            articles = read_raw(root / "raw")                  # 1 ingest (checks every raw file)
+            articles = read_raw(root / "raw", unread_ok=True)  # 1 ingest (checks every raw file)
         # frictionless gets a second process, which imports and warms up meanwhile
         frictionless = running.enter_context(FrictionlessProcess()) if len(articles) >= PARALLEL_MIN_ARTICLES else None
         # 2 lines + 3 extract, per article; 4 tables, block by block
-        parts = list(table_parts(articles, options, cache, stage))
+        parts = list(table_parts(articles, options, cache, stage, root))
         del articles  # the blocks to check keep their raw texts
         frames = tables_of_parts(parts, stage)
         with stage("publish"):

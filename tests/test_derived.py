@@ -107,7 +107,7 @@ def _entry(number: int, outlet: str | None) -> SourceEntry:
        outlet=st.none() | st.sampled_from(["وكالة الأنباء", "BBC: عربي", "'q'", "null"]))
 def test_entries_read_with_those_known_from_before_equal_a_fresh_reading(old, new, outlet):
     """After ``make add`` inserts entries (anywhere: "1000_" sorts before "999_"), the entries
-    known by their text from the last build's reading stand in for reading them again: every
+    known by a digest of their text from the last build's reading stand in for reading them again: every
     entry, and its line, is what a fresh reading gives."""
     before = dump_manifest([_entry(n, outlet) for n in old])
     _, _, known = _parse_checked(before, "raw/sources.yaml")
@@ -149,3 +149,48 @@ def test_the_gazetteer_read_back_equals_a_fresh_one(tmp_path):
         built = derived.memo("gazetteer", "", places._build_gazetteer)
         read_back = derived.memo("gazetteer", "", lambda: pytest.fail("built again"))
     assert read_back == built == places._gazetteer()
+
+
+# --- raw files left unread when unchanged since their content passed ---------------------------
+
+def test_unchanged_raw_files_are_not_read_and_their_texts_come_when_needed(tmp_path, monkeypatch):
+    from coalition_news import ingest
+    from coalition_news.ingest import with_texts
+
+    root = _repo(tmp_path)
+    build(root, BuildOptions(jobs=1))
+    with derived.stored_in(root / ".cache" / "derived", _fingerprint(root)):
+        fresh = read_raw(root / "raw", unread_ok=True)  # the files were written < 1 s ago: read again
+        assert all(a.text is not None for a in fresh)
+        monkeypatch.setattr(ingest, "RACY_NS", 0)  # as if the last look were long after the last change
+        lazy = read_raw(root / "raw", unread_ok=True)
+        assert all(a.text is None for a in lazy)
+        assert [a.text for a in with_texts(lazy, root)] == [a.text for a in read_raw(root / "raw")]
+        assert [(a.article_id, a.sha256, a.n_bytes, a.source) for a in lazy] == [
+            (a.article_id, a.sha256, a.n_bytes, a.source) for a in fresh]
+
+
+def test_a_raw_file_edited_in_place_is_read_and_refused_even_with_its_old_times(tmp_path, monkeypatch):
+    """Same size, modification time put back: the change time still moves, so the file is read,
+    and its new SHA-256 is refused. A file that changes after ingest is refused when its text is
+    read for extraction."""
+    import os
+
+    from coalition_news import ingest
+    from coalition_news.ingest import with_texts
+
+    root = _repo(tmp_path)
+    build(root, BuildOptions(jobs=1))
+    monkeypatch.setattr(ingest, "RACY_NS", 0)
+    path = sorted((root / "raw").glob("*.txt"))[0]
+    with derived.stored_in(root / ".cache" / "derived", _fingerprint(root)):
+        lazy = read_raw(root / "raw", unread_ok=True)
+        before = path.stat()
+        data = path.read_bytes()
+        path.write_bytes(data.replace("ال".encode(), "أل".encode(), 1))
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+        assert path.stat().st_size == before.st_size
+        with pytest.raises(IngestError, match=f"{path.name}: changed during the build"):
+            with_texts(lazy, root)
+        with pytest.raises(IngestError, match=f"{path.name}: SHA-256 is"):
+            read_raw(root / "raw", unread_ok=True)
