@@ -376,6 +376,15 @@ def cache_checked_blocks(parts: list[TablePart], cache, ranges: dict[str, list[t
     cache.prune_blocks(p.key for p in parts)
 
 
+def _article_files(raw_dir: Path) -> int:
+    """How many .txt files ``raw_dir`` holds (before ingest has checked them)."""
+    try:
+        with os.scandir(raw_dir) as listing:
+            return sum(1 for item in listing if item.name.endswith(".txt"))
+    except OSError:
+        return 0  # ingest names the problem
+
+
 def build(root: Path, options: BuildOptions | None = None, stage: StageObserver = _no_observer) -> dict[str, pd.DataFrame]:
     """Build, validate and publish the release of the repository at ``root``; return its tables.
 
@@ -384,10 +393,10 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
     """
     options = options or BuildOptions()
     with _open_cache(root, options) as cache, contextlib.ExitStack() as running:
+        # frictionless gets a second process, which imports and warms up while the build runs
+        frictionless = running.enter_context(FrictionlessProcess()) if _article_files(root / "raw") >= PARALLEL_MIN_ARTICLES else None
         with stage("ingest"):
             articles = read_raw(root / "raw", unread_ok=True)  # 1 ingest (checks every raw file)
-        # frictionless gets a second process, which imports and warms up meanwhile
-        frictionless = running.enter_context(FrictionlessProcess()) if len(articles) >= PARALLEL_MIN_ARTICLES else None
         # 2 lines + 3 extract, per article; 4 tables, block by block
         parts = list(table_parts(articles, options, cache, stage, root))
         del articles  # the blocks to check keep their raw texts
