@@ -6,7 +6,8 @@ and reports per stage (ingest, extract = lines + extract, tables, validate, publ
 articles/s, MB/s of raw text, and peak RSS of the build process (reset at each stage) and of its
 extraction workers. Then, on the built corpus:
 
-- incremental: register one more article (``register.add_articles``) and rebuild with the cache;
+- incremental: register one more article (``register.add_articles``) and rebuild with the cache,
+  ``--repeats`` times (default 3; the median rebuild is reported);
 - validation cost by check: pandera, foreign keys, provenance, frictionless (CSV), Parquet re-read;
 - ``--bulk-add N``: ``make add FILE=folder/`` of N loose files into an empty repository;
 - ``--profile``: a cProfile of a serial build, time grouped by module (who owns the hot spot);
@@ -212,7 +213,8 @@ def _module_of(path: str) -> str:
     return "python:" + p.stem
 
 
-def run_one(n: int, jobs: int | None, workdir: Path, profile: bool, verify: bool, seeds: str = "all") -> dict:
+def run_one(n: int, jobs: int | None, workdir: Path, profile: bool, verify: bool, seeds: str = "all",
+            repeats: int = 3) -> dict:
     import synth
     from coalition_news.ingest import read_raw
     from coalition_news.pipeline import BuildOptions, build, worker_count
@@ -242,16 +244,22 @@ def run_one(n: int, jobs: int | None, workdir: Path, profile: bool, verify: bool
     result["validation_seconds"] = validation_breakdown(frames, texts, root)
     del frames, texts
 
-    # Incremental: one more article into the built corpus, rebuilt with the cache.
+    # Incremental: one more article into the built corpus, rebuilt with the cache; ``repeats`` times
+    # (one run on a shared machine can be off by half), reported by the median rebuild.
     extra = workdir / "extra"
     extra.mkdir(exist_ok=True)
-    (extra / "new.txt").write_bytes(next(iter(synth.synthetic_texts(1, seed=n + 1))))
-    _, add_s = _timed(add_articles, root / "raw", extra / "new.txt")
-    inc = StageMeter()
-    _, inc_total = _timed(build, root, options, inc)
-    result["incremental"] = {"add_one_seconds": add_s, "rebuild_seconds": inc_total, "cache": cache_log[-1:],
-                             "extractor_changed_meanwhile": extractor_fingerprint() != fingerprint,
-                             "stages": {k: round(v["seconds"], 3) for k, v in inc.stages.items()}}
+    runs = []
+    for k in range(repeats):
+        (extra / "new.txt").write_bytes(next(iter(synth.synthetic_texts(1, seed=n + 1 + k))))
+        _, add_s = _timed(add_articles, root / "raw", extra / "new.txt")
+        inc = StageMeter()
+        _, inc_total = _timed(build, root, options, inc)
+        runs.append({"add_one_seconds": add_s, "rebuild_seconds": inc_total, "cache": cache_log[-1:],
+                     "stages": {k: round(v["seconds"], 3) for k, v in inc.stages.items()}})
+    median = sorted(runs, key=lambda r: r["rebuild_seconds"])[len(runs) // 2]
+    result["incremental"] = {**median, "add_one_seconds": sorted(r["add_one_seconds"] for r in runs)[len(runs) // 2],
+                             "rebuilds": [round(r["rebuild_seconds"], 3) for r in runs],
+                             "extractor_changed_meanwhile": extractor_fingerprint() != fingerprint}
     if verify:
         result["incremental"]["identical_to_clean_build"] = _same_as_clean_build(root)
     if profile:
@@ -365,7 +373,8 @@ def format_table(results: list[dict]) -> str:
         v, inc = r["validation_seconds"], r["incremental"]
         lines.append(f"{'':>7} checks: " + ", ".join(f"{k} {t:.2f}s" for k, t in v.items())
                      + f"; pandera/frictionless = {v['pandera'] / v['frictionless_csv']:.2f}")
-        lines.append(f"{'':>7} incremental (+1 article, cached): add {inc['add_one_seconds']:.2f}s, rebuild {inc['rebuild_seconds']:.2f}s "
+        lines.append(f"{'':>7} incremental (+1 article, cached; median of {len(inc.get('rebuilds', [0]))}): add {inc['add_one_seconds']:.2f}s, "
+                     f"rebuild {inc['rebuild_seconds']:.2f}s (runs: {', '.join(f'{t:.2f}' for t in inc.get('rebuilds', []))}) "
                      + str(inc["stages"]) + f" [{'; '.join(inc['cache'])}"
                      + ("; the extractor changed during the run]" if inc["extractor_changed_meanwhile"] else "]")
                      + (f", identical to clean: {inc['identical_to_clean_build']}" if "identical_to_clean_build" in inc else ""))
@@ -411,6 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bulk-add", type=int, default=0, metavar="N", help="also time registering N loose files")
     parser.add_argument("--profile", action="store_true", help="cProfile a serial build of the largest size")
     parser.add_argument("--verify", action="store_true", help="check the incremental build equals a clean one")
+    parser.add_argument("--repeats", type=int, default=3, help="incremental rebuilds (+1 article each) per size; the median is reported")
     parser.add_argument("--no-neighbours", action="store_true", help="skip bench_dates.py / bench_numbers.py")
     parser.add_argument("--out", type=Path, default=OUT / "bench.json")
     parser.add_argument("--seeds", choices=("all", "raw"), default="raw",
@@ -424,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.one:
         _exit_with_parent()
-        print(json.dumps(run_one(args.one, args.jobs, args.workdir, args.profile, args.verify, args.seeds)))
+        print(json.dumps(run_one(args.one, args.jobs, args.workdir, args.profile, args.verify, args.seeds, args.repeats)))
         return 0
 
     report: dict = {"python": sys.version.split()[0], "cores": os.cpu_count(), "sizes": []}
@@ -436,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
             cmd = [sys.executable, str(Path(__file__).resolve()), "--one", str(n), "--workdir", tmp]
             cmd += (["--jobs", str(args.jobs)] if args.jobs else []) + (["--verify"] if args.verify else [])
             cmd += ["--profile"] if args.profile and n == max(args.sizes) else []
-            cmd += ["--seeds", args.seeds]
+            cmd += ["--seeds", args.seeds, "--repeats", str(args.repeats)]
             print(f"N = {n:,} …", file=sys.stderr, flush=True)
             try:
                 proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, timeout=args.timeout, env=env)
