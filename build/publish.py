@@ -137,11 +137,12 @@ def write_parquet(table: str, df: pd.DataFrame, out_dir: Path) -> None:
     pq.write_table(arrow, out_dir / "parquet" / f"{table}.parquet", **PARQUET_OPTIONS)
 
 
-def write_release(frames: dict[str, pd.DataFrame], out_dir: Path,
-                  pieces: dict[str, list[CsvPiece]] | None = None) -> dict[str, list[tuple[int, int]]]:
+def write_release(frames: dict[str, pd.DataFrame], out_dir: Path, pieces: dict[str, list[CsvPiece]] | None = None,
+                  csv_written: Callable[[], None] | None = None) -> dict[str, list[tuple[int, int]]]:
     """Every table as CSV and Parquet; returns, for each CSV written from ``pieces`` (``write_csv``),
     the byte range of each piece. The Parquet files are written on a second thread while this one
-    writes the CSVs: pyarrow's encoder and its string kernels release the GIL."""
+    writes the CSVs: pyarrow's encoder and its string kernels release the GIL. ``csv_written`` is
+    called as soon as the CSVs are written (the Parquet files may still be being written)."""
     pieces = pieces or {}
     ranges = {}
     with ThreadPoolExecutor(max_workers=1) as parquet_writer:
@@ -150,6 +151,8 @@ def write_release(frames: dict[str, pd.DataFrame], out_dir: Path,
             written = write_csv(table, df, out_dir, pieces.get(table))
             if written is not None:
                 ranges[table] = written
+        if csv_written is not None:
+            csv_written()
         for future in pending:
             future.result()  # re-raises a writing error here
     return ranges
@@ -266,19 +269,19 @@ def staged(frames: dict[str, pd.DataFrame], data_dir: Path, frictionless: Fricti
     staging_root = data_dir.with_name(f"{data_dir.name}.tmp-{os.getpid()}")
     staging = staging_root / "data"
     try:
-        failed, running, ranges = None, None, {}
+        failed, ranges = None, {}
+        running = []  # frictionless's job, started as soon as the CSVs are written
+        start_frictionless = (lambda: running.append(frictionless.validate(staging_root))) if frictionless is not None else None
         try:
-            ranges = write_release(frames, staging, pieces)
+            ranges = write_release(frames, staging, pieces, start_frictionless)
         except Exception as exc:  # bad rows: the build's checks, run before commit, name them better
             failed = exc
-        else:
-            # (check_written could start here too; on two cores, three checks at once were no faster)
-            running = frictionless.validate(staging_root) if frictionless is not None else None
+        # (check_written could start here too; on two cores, three checks at once were no faster)
 
         def commit() -> None:
             if failed is not None:
                 raise failed
-            check_release(staging_root, running)
+            check_release(staging_root, running[0] if running else None)
             swap_in(staging, data_dir)
 
         yield StagedRelease(staging, ranges, commit)

@@ -153,10 +153,13 @@ def test_a_release_refused_by_the_second_process_is_not_published(tmp_path):
     before = {p: p.read_bytes() for p in data_dir.rglob("*") if p.is_file()}
     original = P.write_release
 
-    def write_then_break(frames, out_dir, pieces=None):  # a CSV that frictionless refuses
-        ranges = original(frames, out_dir, pieces)
-        _break_a_line_number(out_dir.parent, _article_ids()[0])
-        return ranges
+    def write_then_break(frames, out_dir, pieces=None, csv_written=None):  # a CSV that frictionless refuses
+        def break_then_go_on():
+            _break_a_line_number(out_dir.parent, _article_ids()[0])
+            if csv_written is not None:
+                csv_written()  # frictionless starts here
+
+        return original(frames, out_dir, pieces, break_then_go_on)
 
     P.write_release = write_then_break
     try:
