@@ -27,6 +27,8 @@ All problems are collected and reported together, so one run shows everything to
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import os
 import time
@@ -184,6 +186,20 @@ def check_raw(files: dict[str, bytes], entries: Iterable[SourceEntry], raw_label
     return articles
 
 
+@contextlib.contextmanager
+def _without_gc():
+    """Ingest makes hundreds of thousands of small objects, none in a cycle; the cyclic garbage
+    collector, run every 700 allocations, would visit all of them again and again (at 100,000
+    articles it took 2.5 of 6.4 s). Reference counting still frees everything."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def read_raw(raw_dir: Path, unread_ok: bool = False) -> list[Article]:
     """I/O edge: read ``raw_dir`` and its manifest, then ``check_raw``.
 
@@ -195,6 +211,11 @@ def read_raw(raw_dir: Path, unread_ok: bool = False) -> list[Article]:
     reads it when it is needed, checking its SHA-256 again. A file changed within a second of the
     last look is read anyway (git's "racily clean" entries): timestamps may be too coarse to show it.
     """
+    with _without_gc():
+        return _read_raw(raw_dir, unread_ok)
+
+
+def _read_raw(raw_dir: Path, unread_ok: bool) -> list[Article]:
     label = raw_dir.name
     entries = read_manifest(raw_dir)
     listed = {e.file for e in entries}

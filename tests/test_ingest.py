@@ -147,3 +147,26 @@ def test_thousands_of_problems_make_a_short_message_and_are_all_kept():
 def test_decode_article_refusals(data, message):
     with pytest.raises(IngestError, match=message.replace("(", r"\(").replace(")", r"\)")):
         decode_article("raw/x.txt", data)
+
+
+def test_ingest_leaves_the_garbage_collector_as_it_found_it(repo_copy):
+    """read_raw runs without the cyclic collector (it only makes acyclic objects) and restores it,
+    also when it refuses the input."""
+    import gc
+
+    from coalition_news.ingest import read_raw
+
+    assert gc.isenabled()
+    read_raw(repo_copy / "raw")
+    assert gc.isenabled()
+    (repo_copy / "raw" / "999_ffffffffffffffff.txt").write_bytes("نص".encode())
+    with pytest.raises(IngestError):
+        read_raw(repo_copy / "raw")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with pytest.raises(IngestError):
+            read_raw(repo_copy / "raw")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
