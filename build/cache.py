@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import pickle
 import sqlite3
 import sys
@@ -37,6 +36,8 @@ from collections.abc import Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
 
+from . import derived
+from .files import write_atomically
 from .ingest import Article
 
 CACHE_DIR = Path(".cache") / "extract"
@@ -103,6 +104,12 @@ def tables_fingerprint(extractor: str, package: Path = _PACKAGE) -> str:
         digest.update(b"\0" + path.name.encode() + b"\0")
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def keeping_derived(root: Path, fingerprint: str | None = None):
+    """``derived.stored_in`` the repository's ``.cache/derived`` under the extractor fingerprint
+    (computed when not given): the build and ``make add`` read and keep reference data there."""
+    return derived.stored_in(root / DERIVED_DIR, fingerprint or extractor_fingerprint())
 
 
 def block_key(article_keys: Iterable[str]) -> str:
@@ -193,10 +200,7 @@ class ExtractCache:
 
     def put_block(self, key: str, value) -> None:
         self._block_dir.mkdir(parents=True, exist_ok=True)
-        path = self._block_dir / f"{key}.pickle"
-        tmp = path.with_suffix(f".tmp-{os.getpid()}")
-        tmp.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-        tmp.replace(path)  # atomic: a reader sees the whole block or none
+        write_atomically(self._block_dir / f"{key}.pickle", pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
     def lines_path(self, key: str, table: str) -> Path:
         """Where the CSV lines of a block's rows of ``table`` are kept (``put_lines``)."""
@@ -205,12 +209,9 @@ class ExtractCache:
     def put_lines(self, key: str, table: str, csv_path: Path, start: int, end: int) -> None:
         """Keep bytes ``start:end`` of a written CSV: the lines of this block's rows of ``table``.
         A later build copies them instead of formatting the rows (``publish.write_csv``)."""
-        path = self.lines_path(key, table)
-        tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
         with open(csv_path, "rb") as source:
             source.seek(start)
-            tmp.write_bytes(source.read(end - start))
-        tmp.replace(path)
+            write_atomically(self.lines_path(key, table), source.read(end - start))
 
     def prune_blocks(self, keep: Iterable[str]) -> int:
         """Drop every block (its tables and kept CSV lines) but those of the latest build (of

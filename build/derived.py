@@ -1,18 +1,18 @@
 """Derived reference data kept on disk between builds: computed once, read back in milliseconds.
 
-Some inputs of the build are pure functions of code, lexicons and library data that rarely
-change, yet cost real time to compute in every process: the gazetteer (GeoNames' cities JSON,
-pycountry and CLDR names, ~0.5 s) and the parsed manifest (~0.6 s at 10,000 entries). A build
-that touches one article out of 10,000 should not pay for them again.
+Some inputs of the build cost real time in every process, yet rarely change: the gazetteer
+(GeoNames' cities JSON, pycountry and CLDR names, ~0.5 s), the manifest's checked entries (~0.5 s
+at 10,000), what ingest found about each raw file. A build that touches one article out of 10,000
+should not pay for them again.
 
 ``memo(name, key, compute)`` returns ``compute()``; while a build has opened a folder
 (``stored_in``), the value is also kept there as ``<name>.pickle`` beside the key it was computed
 for, and read back when the key matches. ``keep``/``recall`` store and read a value the build
-itself accumulates (the digests of raw contents that passed ingest's checks). The key must name everything the value depends on: the
-folder is tied to the extractor fingerprint (the code and lexicons of extraction and ingest, and
-the versions of the libraries they call; ``cache.extractor_fingerprint``), and a caller adds what
-else its value depends on (the manifest's bytes). Outside a build (tests, library use) nothing is
-stored and ``memo`` is a plain call.
+itself accumulates (the manifest's checked entries, the digests and stats of the raw files that
+passed ingest). Everything stored is tied to the extractor fingerprint (the code and lexicons of
+extraction and ingest, and the versions of the libraries they call;
+``cache.extractor_fingerprint``); the key names anything else a memoised value depends on.
+Outside a build (tests, library use) nothing is stored and ``memo`` is a plain call.
 
 Like the extraction cache, the files are pickles written and read by this code on this machine
 only; an unreadable or stale file is computed again and overwritten, so deleting ``.cache`` loses
@@ -22,11 +22,12 @@ nothing but time.
 from __future__ import annotations
 
 import contextlib
-import os
 import pickle
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
+
+from .files import write_atomically
 
 T = TypeVar("T")
 
@@ -79,11 +80,7 @@ def _read(name: str, key: str) -> tuple[bool, object]:
 
 
 def _write(name: str, key: str, value: object) -> None:
-    """Atomically: a reader sees a whole file or none."""
     if _folder is None:
         return
     _folder.mkdir(parents=True, exist_ok=True)
-    path = _folder / f"{name}.pickle"
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(pickle.dumps((f"{_fingerprint}\n{key}", value), protocol=pickle.HIGHEST_PROTOCOL))
-    tmp.replace(path)
+    write_atomically(_folder / f"{name}.pickle", pickle.dumps((f"{_fingerprint}\n{key}", value), protocol=pickle.HIGHEST_PROTOCOL))

@@ -68,8 +68,9 @@ class IngestError(BuildError):
         hidden = Counter(p.split(": ", 1)[-1] for p in problems[MAX_SHOWN:])  # the problem without its file
         kinds = hidden.most_common(5)
         more = "".join(f"\n  … and {n:,} more: {kind}" for kind, n in kinds)
-        if sum(hidden.values()) > sum(n for _, n in kinds):
-            more += f"\n  … and {sum(hidden.values()) - sum(n for _, n in kinds):,} more of other kinds"
+        others = sum(hidden.values()) - sum(n for _, n in kinds)
+        if others:
+            more += f"\n  … and {others:,} more of other kinds"
         super().__init__("the raw articles were refused:\n" + shown + more)
 
 
@@ -260,8 +261,7 @@ def _read_raw(raw_dir: Path, unread_ok: bool) -> list[Article]:
     if passed != checked:
         keep(CHECKED_RAW, passed)
     if unread_ok:
-        by_file = {a.raw_path.rsplit("/", 1)[-1]: a.sha256 for a in articles}
-        keep(RAW_STATS, (looked_at, {name: (stats[name], digest) for name, digest in by_file.items()}))
+        keep(RAW_STATS, (looked_at, {a.source.file: (stats[a.source.file], a.sha256) for a in articles}))
     return articles
 
 

@@ -22,6 +22,7 @@ import yaml
 
 from .derived import keep, recall
 from .errors import BuildError
+from .files import write_atomically
 
 MANIFEST_NAME = "sources.yaml"
 MANIFEST_ENTRIES = "manifest-entries"  # the ``derived`` name of the checked entries, by a digest of their text
@@ -419,7 +420,7 @@ def load_manifest(raw_dir: Path) -> Manifest:
         line = data[: exc.start].count(b"\n") + 1
         raise ManifestError(f"{label}:{line}: byte {exc.start}: not valid UTF-8 ({exc.reason}); save the manifest as UTF-8") from None
     # Reading and checking 10,000 entries takes ~0.5 s. During a build, the checked entries are kept
-    # by their text (``derived``), and the next build reads only the entries that are new.
+    # by a digest of their text (``derived``), and the next build reads only the entries that are new.
     known = recall(MANIFEST_ENTRIES, {})
     entries, canonical, by_digest = _parse_checked(text, label, known)
     if by_digest.keys() != known.keys():
@@ -481,9 +482,7 @@ def add_to_manifest(raw_dir: Path, manifest: Manifest, new: list[SourceEntry]) -
 
 
 def _replace(path: Path, text: str) -> None:
-    tmp = path.with_suffix(".yaml.tmp")
-    tmp.write_text(text, encoding="utf-8", newline="\n")
-    tmp.replace(path)
+    write_atomically(path, text.encode("utf-8"))
 
 
 def write_manifest(raw_dir: Path, entries: list[SourceEntry]) -> None:

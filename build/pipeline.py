@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import derived, schemas, tables
+from . import schemas, tables
 from .extract import ArticleRows, extract_article
 from .extract.speakers import merge_speakers
 from .ingest import Article, read_raw, with_texts
@@ -175,12 +175,12 @@ def _open_cache(root: Path | None, options: BuildOptions):
     if not (options.cache and root is not None):
         yield None
         return
-    from .cache import DERIVED_DIR, ExtractCache
+    from .cache import ExtractCache, keeping_derived
 
     cache = ExtractCache.open(root)
     try:
         # the gazetteer, the parsed manifest, the raw contents checked: kept beside the cache
-        with derived.stored_in(root / DERIVED_DIR, cache.fingerprint):
+        with keeping_derived(root, cache.fingerprint):
             yield cache
     finally:
         cache.close()

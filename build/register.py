@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from . import derived
 from .errors import BuildError
 from .ingest import IngestError, decode_article, sha256_hex
 from .lines import article_lines
@@ -53,9 +52,9 @@ def add_articles(raw_dir: Path, path: Path, *, outlet=None, date=None, url=None,
 
     The manifest's entries read by the last build are taken from the repository's ``.cache``
     (``derived``) instead of being read again (~0.5 s at 10,000 articles)."""
-    from .cache import DERIVED_DIR, extractor_fingerprint
+    from .cache import keeping_derived
 
-    with derived.stored_in(raw_dir.parent / DERIVED_DIR, extractor_fingerprint()):
+    with keeping_derived(raw_dir.parent):
         return _add_articles(raw_dir, path, outlet=outlet, date=date, url=url, notes=notes, language=language)
 
 
