@@ -90,6 +90,8 @@ class Workers:
 
     >>> with Workers(jobs=2) as workers:        # doctest: +SKIP
     ...     rows = workers.extract(articles)      # in input order (``map`` keeps order)
+    ...     later = workers.start(more)           # extracting while this process does other work
+    ...     more_rows = later()                   # waits for them
     """
 
     def __init__(self, jobs: int, min_articles: int = PARALLEL_MIN_ARTICLES):
@@ -98,10 +100,15 @@ class Workers:
         self._pool: ProcessPoolExecutor | None = None
 
     def extract(self, articles: list[Article]) -> list[ArticleRows]:
+        return self.start(articles)()
+
+    def start(self, articles: list[Article]) -> Callable[[], list[ArticleRows]]:
+        """Start extracting ``articles`` in the workers; the function returned waits for their
+        rows, in input order. Too few articles for the workers: extracted here, when it is called."""
         if self.jobs <= 1 or len(articles) < self.min_articles:
-            return extract_serial(articles)  # starting workers would cost more than it saves
+            return lambda: extract_serial(articles)  # starting workers would cost more than it saves
         if self._pool is not None:
-            return self._map(articles)
+            return self._submit(articles)
         # The first article is extracted here: lexicons and patterns load once, and the forked
         # workers inherit them instead of each loading its own.
         first = extract_article(articles[0])
@@ -111,20 +118,22 @@ class Workers:
         gc.freeze()
         try:
             self._pool = ProcessPoolExecutor(max_workers=self.jobs)
-            return [first, *self._map(articles[1:])]
+            rest = self._submit(articles[1:])
         finally:
             gc.unfreeze()
+        return lambda: [first, *rest()]
 
-    def _map(self, articles: list[Article]) -> list[ArticleRows]:
+    def _submit(self, articles: list[Article]) -> Callable[[], list[ArticleRows]]:
         chunksize = max(1, len(articles) // (self.jobs * CHUNKS_PER_WORKER))
-        return list(self._pool.map(extract_article, articles, chunksize=chunksize))
+        results = self._pool.map(extract_article, articles, chunksize=chunksize)  # submits every chunk now
+        return lambda: list(results)
 
     def __enter__(self) -> "Workers":
         return self
 
     def __exit__(self, *exc) -> None:
         if self._pool is not None:
-            self._pool.shutdown()
+            self._pool.shutdown(cancel_futures=True)
             self._pool = None
 
 
@@ -134,26 +143,39 @@ def extract_parallel(articles: list[Article], jobs: int, min_articles: int = PAR
         return workers.extract(articles)
 
 
-def _extract_uncached(articles: list[Article], options: BuildOptions, client, workers: Workers) -> list[ArticleRows]:
+def _start_uncached(articles: list[Article], options: BuildOptions, client, workers: Workers) -> Callable[[], list[ArticleRows]]:
+    """Start extracting ``articles``; the function returned waits for their rows (``Workers.start``).
+    On Dask, the rows are computed before this returns."""
     if not articles:
-        return []
+        return list
     if options.engine == "dask":
         from .distributed import extract_with_dask
 
-        return extract_with_dask(articles, scheduler=options.scheduler, workers=worker_count(options.jobs), client=client)
-    return workers.extract(articles)
+        rows = extract_with_dask(articles, scheduler=options.scheduler, workers=worker_count(options.jobs), client=client)
+        return lambda: rows
+    return workers.start(articles)
 
 
-def _extract_cached(articles: list[Article], keys: list[str], options: BuildOptions, cache, client,
-                    workers: Workers) -> tuple[list[ArticleRows], int]:
-    """(rows of ``articles``, whose cache ``keys`` are given; how many came from the cache).
-    Fresh rows are saved to the cache."""
+def _extract_uncached(articles: list[Article], options: BuildOptions, client, workers: Workers) -> list[ArticleRows]:
+    return _start_uncached(articles, options, client, workers)()
+
+
+def _start_cached(articles: list[Article], keys: list[str], options: BuildOptions, cache, client,
+                  workers: Workers) -> Callable[[], tuple[list[ArticleRows], int]]:
+    """Start extracting the ``articles`` (whose cache ``keys`` are given) missing from the cache;
+    the function returned waits for (the rows of every article, how many came from the cache),
+    saving the fresh rows to the cache."""
     found = dict(cache.get_many(keys))
     missing = [(k, a) for k, a in zip(keys, articles) if k not in found]
-    fresh = _extract_uncached([a for _, a in missing], options, client, workers)
-    cache.put_many((k, rows) for (k, _), rows in zip(missing, fresh))
-    found.update((k, rows) for (k, _), rows in zip(missing, fresh))
-    return [found[k] for k in keys], len(keys) - len(missing)
+    extracting = _start_uncached([a for _, a in missing], options, client, workers)
+
+    def rows() -> tuple[list[ArticleRows], int]:
+        fresh = extracting()
+        cache.put_many((k, rows) for (k, _), rows in zip(missing, fresh))
+        found.update((k, rows) for (k, _), rows in zip(missing, fresh))
+        return [found[k] for k in keys], len(keys) - len(missing)
+
+    return rows
 
 
 @contextlib.contextmanager
@@ -243,48 +265,73 @@ def table_part(rows: list[ArticleRows], texts: dict[str, str] | None = None, key
     return TablePart(build_tables(rows, speakers=False), list(merge_speakers(ref for r in rows for ref in r.speakers).values()), key, texts)
 
 
+@dataclass
+class _StartedBlock:
+    """A block on its way to a ``TablePart``: whole from the block cache (``part``), or its rows
+    being extracted (``rows`` waits for them and for how many came from the article cache)."""
+
+    articles: list[Article]
+    key: str | None
+    part: TablePart | None = None
+    rows: Callable[[], tuple[list[ArticleRows], int]] | None = None
+
+
 def table_parts(articles: list[Article], options: BuildOptions, cache=None,
                 stage: StageObserver = _no_observer, root: Path | None = None) -> Iterator[TablePart]:
     """The tables of each block of articles (``article_blocks``), in article_id order.
 
     With the ``cache``, a block whose articles are all unchanged comes whole, and checked, from
-    the block cache; any other block is tabled from its articles' rows, cached or extracted. Only
-    one block's rows are alive at a time. The texts of a block to extract or table are read then,
-    from ``root``, when ingest left them unread (``read_raw(unread_ok=True)``).
+    the block cache; any other block is tabled from its articles' rows, cached or extracted. The
+    workers extract the next block while this process tables the current one, so at most two
+    blocks' rows are alive at a time. The texts of a block to extract or table are read when it
+    starts, from ``root``, when ingest left them unread (``read_raw(unread_ok=True)``).
     """
     from .cache import article_key, block_key
 
-    with _dask_client(options) as client, Workers(worker_count(options.jobs)) as workers:
-        keys: list[str] = []
-        cached_blocks = blocks = 0
-        cached_articles = 0
+    counts = {"articles": 0, "cached articles": 0, "blocks": 0, "cached blocks": 0}
+    keys: list[str] = []
+
+    def start(block: list[Article], client, workers: Workers) -> _StartedBlock:
+        counts["blocks"] += 1
+        counts["articles"] += len(block)
+        if cache is None:
+            extracting = _start_uncached(with_texts(block, root), options, client, workers)
+            return _StartedBlock(block, None, rows=lambda: (extracting(), 0))
+        article_keys = [article_key(a) for a in block]
+        keys.extend(article_keys)
+        key = block_key(article_keys)
+        part = cache.get_block(key)
+        if part is not None:
+            counts["cached blocks"] += 1
+            counts["cached articles"] += len(block)
+            return _StartedBlock(block, key, part=part)
+        block = with_texts(block, root)
+        return _StartedBlock(block, key, rows=_start_cached(block, article_keys, options, cache, client, workers))
+
+    def finish(started: _StartedBlock) -> TablePart:
+        if started.part is not None:
+            return started.part
+        with stage("extract"):
+            rows, hits = started.rows()
+            counts["cached articles"] += hits
+        with stage("tables"):
+            return table_part(rows, {a.article_id: a.text for a in started.articles}, started.key)
+
+    with _dask_client(options) as client, Workers(worker_count(options.jobs), PARALLEL_MIN_ARTICLES) as workers:
+        waiting: _StartedBlock | None = None
         for block in article_blocks(articles, options.batch):
-            part = key = None
-            blocks += 1
             with stage("extract"):
-                if cache is None:
-                    rows = _extract_uncached(with_texts(block, root), options, client, workers)
-                else:
-                    article_keys = [article_key(a) for a in block]
-                    keys += article_keys
-                    key = block_key(article_keys)
-                    part = cache.get_block(key)
-                    if part is None:
-                        block = with_texts(block, root)
-                        rows, hits = _extract_cached(block, article_keys, options, cache, client, workers)
-                        cached_articles += hits
-                    else:
-                        cached_articles += len(block)
-                        cached_blocks += 1
-            if part is None:
-                with stage("tables"):
-                    part = table_part(rows, {a.article_id: a.text for a in block}, key)
-                    del rows
-            yield part
+                started = start(block, client, workers)
+            if waiting is not None:
+                yield finish(waiting)  # tabled while the workers extract ``started``
+            waiting = started
+        if waiting is not None:
+            yield finish(waiting)
         if cache is not None:
             with stage("extract"):
                 log.info("extract: %d of %d articles cached, %d to extract; tables of %d of %d blocks cached",
-                         cached_articles, len(keys), len(keys) - cached_articles, cached_blocks, blocks)
+                         counts["cached articles"], counts["articles"], counts["articles"] - counts["cached articles"],
+                         counts["cached blocks"], counts["blocks"])
                 cache.prune(keys)
 
 

@@ -390,3 +390,20 @@ def test_kept_csv_lines_are_pruned_with_their_block(tmp_path):
     assert cache.prune_blocks(["a"]) == 3
     assert sorted(p.name for p in cache.lines_path("a", "quotes").parent.iterdir()) == ["a.pickle", "a.quotes.csv"]
     cache.close()
+
+
+def test_workers_extract_the_next_block_while_the_last_is_collected(articles, serial_rows):
+    """``Workers.start`` returns at once; blocks started one after the other come back in order."""
+    with pipeline.Workers(jobs=2, min_articles=1) as workers:
+        first = workers.start(articles[:3])
+        second = workers.start(articles[3:])  # submitted before the first block is collected
+        assert first() + second() == serial_rows
+
+
+def test_pipelined_parallel_build_of_many_blocks_equals_the_committed_release(repo_copy, monkeypatch):
+    """Blocks of about one article, two workers: each block is tabled while the next is extracted."""
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_ARTICLES", 1)
+    build(repo_copy, BuildOptions(jobs=2, cache=True, batch=2))
+    assert tree_bytes(repo_copy / "data") == tree_bytes(REPO / "data")
+    build(repo_copy, BuildOptions(jobs=2, cache=True, batch=4))  # other blocks: some rows from the cache
+    assert tree_bytes(repo_copy / "data") == tree_bytes(REPO / "data")
