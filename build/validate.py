@@ -23,6 +23,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -446,11 +447,32 @@ def _csv_records(path: Path) -> Iterator[tuple[list[str], str]]:
 _SAMPLE_KEYS = ("article_id", "speaker_id")  # the columns a sample is chosen by
 
 
-def _keyed_records(path: Path) -> tuple[bytes, pa.Table, Iterator[bytes]]:
+class _LineRecords:
+    """The records of a CSV in which each record is one line, as byte offsets into its bytes
+    (found by numpy, in C): a sample picks the lines it keeps without visiting the others."""
+
+    def __init__(self, data: bytes, starts: np.ndarray, ends: np.ndarray):
+        self.data, self.starts, self.ends = data, starts, ends
+
+    def __iter__(self) -> Iterator[bytes]:
+        return (self.data[s:e] for s, e in zip(self.starts.tolist(), self.ends.tolist()))
+
+    def pick(self, mask: np.ndarray) -> list[bytes]:
+        return [self.data[s:e] for s, e in zip(self.starts[mask].tolist(), self.ends[mask].tolist())]
+
+
+class _ListedRecords(list):
+    """The records of a CSV, each as written (``_csv_records``)."""
+
+    def pick(self, mask: np.ndarray) -> list[bytes]:
+        return [raw for raw, k in zip(self, mask.tolist()) if k]
+
+
+def _keyed_records(path: Path) -> tuple[bytes, pa.Table, _LineRecords | _ListedRecords]:
     """A written CSV as (its header line, its ``_SAMPLE_KEYS`` columns as an Arrow table, each
     record's bytes as written, in order). pyarrow's C++ reader reads the key columns; when every
     record is one physical line (no quoted line break: the usual case) the records are the file's
-    lines, read in C; otherwise the csv module reads record by record (``_csv_records``)."""
+    lines, found by their LFs; otherwise the csv module reads record by record (``_csv_records``)."""
     with path.open("rb") as f:
         header = f.readline()
     names = next(csv.reader([header.decode("utf-8")]))
@@ -462,17 +484,13 @@ def _keyed_records(path: Path) -> tuple[bytes, pa.Table, Iterator[bytes]]:
             convert_options=pacsv.ConvertOptions(include_columns=keys, column_types={k: pa.string() for k in keys},
                                                  strings_can_be_null=False),
         )
-        if ids.num_rows == _data_rows(path):
-
-            def lines():
-                with path.open("rb") as f:
-                    f.readline()
-                    yield from f
-
-            return header, ids, lines()
+        data = path.read_bytes()
+        line_ends = np.flatnonzero(np.frombuffer(data, np.uint8) == ord("\n")) + 1
+        if data.endswith(b"\n") and ids.num_rows == len(line_ends) - 1:
+            return header, ids, _LineRecords(data, line_ends[:-1], line_ends[1:])
     records = list(_csv_records(path))[1:]
     ids = pa.table({k: [fields[names.index(k)] for fields, _ in records] for k in keys}) if keys else pa.table({})
-    return header, ids, (raw.encode("utf-8") for _, raw in records)
+    return header, ids, _ListedRecords(raw.encode("utf-8") for _, raw in records)
 
 
 def write_sample_package(csv_dir: Path, out_dir: Path, every: int) -> tuple[int, int]:
@@ -498,8 +516,8 @@ def write_sample_package(csv_dir: Path, out_dir: Path, every: int) -> tuple[int,
         if mask is None:
             kept = list(records)
         else:
-            mask = mask.to_pylist() if isinstance(mask, (pa.Array, pa.ChunkedArray)) else mask
-            kept = [raw for raw, k in zip(records, mask) if k]
+            mask = np.asarray(mask, dtype=bool)
+            kept = records.pick(mask)
             ids = ids.filter(pa.array(mask, pa.bool_()))
         kept_rows += len(kept)
         (out_dir / f"{table}.csv").write_bytes(header + b"".join(kept))
