@@ -31,7 +31,7 @@ from .extract.speakers import merge_speakers
 from .ingest import Article, read_raw, with_texts
 from .publish import CsvPiece, staged
 from .tables import build_tables
-from .validate import FrictionlessProcess, validate_frames
+from .validate import FrictionlessProcess, provenance_by_table, validate_frames
 
 log = logging.getLogger(__name__)
 
@@ -248,21 +248,25 @@ def extract_all(articles: list[Article], options: BuildOptions | None = None) ->
 class TablePart:
     """The tables of one block of articles — every table but ``speakers`` — with the block's
     speaker refs merged within it (the release merges them across blocks). A block tabled in this
-    build (not read from the block cache) keeps its raw texts until it has been checked."""
+    build (not read from the block cache) keeps what the provenance check found in it, the one
+    check that needs its raw texts, run as it is tabled, until the whole release has been checked."""
 
     frames: dict[str, pd.DataFrame]
     speakers: list
     key: str | None = None                 # its key in the block cache
-    texts: dict[str, str] | None = None    # article_id → raw text, while it is still to be checked
+    provenance: dict[str, list[str]] | None = None  # table → provenance problems, while still to be checked
 
     @property
     def checked(self) -> bool:
-        return self.texts is None
+        return self.provenance is None
 
 
 def table_part(rows: list[ArticleRows], texts: dict[str, str] | None = None, key: str | None = None) -> TablePart:
-    """A block's tables (to be checked against ``texts``, unless it comes checked from the cache)."""
-    return TablePart(build_tables(rows, speakers=False), list(merge_speakers(ref for r in rows for ref in r.speakers).values()), key, texts)
+    """A block's tables; with its raw ``texts``, a block still to be checked, its spans checked
+    against them now (``provenance_by_table``), so the texts need not be kept."""
+    frames = build_tables(rows, speakers=False)
+    speakers = list(merge_speakers(ref for r in rows for ref in r.speakers).values())
+    return TablePart(frames, speakers, key, None if texts is None else provenance_by_table(frames, texts))
 
 
 @dataclass
@@ -385,13 +389,13 @@ def validate_release(frames: dict[str, pd.DataFrame], parts: list[TablePart]) ->
     checked over the whole tables.
     """
     fresh = [p for p in parts if not p.checked]
-    texts = {aid: text for p in fresh for aid, text in p.texts.items()}
+    provenance = [problem for table in frames for p in fresh for problem in p.provenance.get(table, ())]
     rows = None  # every table: all blocks are fresh
     if len(fresh) < len(parts):
         rows = {"speakers": frames["speakers"]}
         for table in fresh[0].frames if fresh else ():
             rows[table] = pd.concat([p.frames[table] for p in fresh], ignore_index=True)
-    validate_frames(frames, texts, rows)
+    validate_frames(frames, rows=rows, provenance=provenance)
 
 
 def csv_pieces(parts: list[TablePart], cache=None) -> dict[str, list[CsvPiece]]:
@@ -409,13 +413,13 @@ def csv_pieces(parts: list[TablePart], cache=None) -> dict[str, list[CsvPiece]]:
 
 def cache_checked_blocks(parts: list[TablePart], cache, ranges: dict[str, list[tuple[int, int]]] | None = None,
                          csv_dir: Path | None = None) -> None:
-    """Once the release has passed every check: keep the blocks tabled in this build (without
-    their texts), with the CSV lines of their rows (``ranges`` of the staged CSVs in ``csv_dir``),
+    """Once the release has passed every check: keep the blocks tabled in this build (marked
+    checked), with the CSV lines of their rows (``ranges`` of the staged CSVs in ``csv_dir``),
     and only the blocks of this build."""
     for i, part in enumerate(parts):
         fresh = not part.checked
         if fresh:
-            part.texts = None
+            part.provenance = None
             cache.put_block(part.key, part)
         for table, table_ranges in (ranges or {}).items():
             if fresh or not cache.lines_path(part.key, table).is_file():  # (lost, if a build was killed)
@@ -446,7 +450,7 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
             articles = read_raw(root / "raw", unread_ok=True)  # 1 ingest (checks every raw file)
         # 2 lines + 3 extract, per article; 4 tables, block by block
         parts = list(table_parts(articles, options, cache, stage, root))
-        del articles  # the blocks to check keep their raw texts
+        del articles
         frames = tables_of_parts(parts, stage)
         with stage("publish"):
             # 6 publish, written to a staging folder first: frictionless checks its CSVs while ...

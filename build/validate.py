@@ -106,12 +106,18 @@ def line_starts(text: str) -> list[int]:
 
 def check_provenance(frames: dict[str, pd.DataFrame], texts: dict[str, str]) -> list[str]:
     """Every span is in bounds, equals its verbatim column, and starts on its stated line."""
+    return [problem for problems in provenance_by_table(frames, texts).values() for problem in problems]
+
+
+def provenance_by_table(frames: dict[str, pd.DataFrame], texts: dict[str, str]) -> dict[str, list[str]]:
+    """``check_provenance``'s problems, table by table (every table with a verbatim column)."""
     starts_of: dict[str, list[int]] = {}
-    problems = []
+    by_table = {}
     for table, df in frames.items():
         column = schemas.verbatim_column(table)
         if column is None:
             continue
+        problems = by_table[table] = []
         columns = (df[c].tolist() for c in ("article_id", "line", "char_start", "char_end", column))
         for aid, line, start, end, verbatim in zip(*columns):
             text = texts.get(aid)
@@ -128,7 +134,7 @@ def check_provenance(frames: dict[str, pd.DataFrame], texts: dict[str, str]) -> 
                 actual = bisect.bisect_right(starts, start)
                 if actual != line:
                     problems.append(f"{table}: article {aid}, line {line}: span starts on line {actual}, not {line}")
-    return problems
+    return by_table
 
 
 def check_publication_dates(frames: dict[str, pd.DataFrame]) -> list[str]:
@@ -146,13 +152,15 @@ def check_publication_dates(frames: dict[str, pd.DataFrame]) -> list[str]:
     return problems
 
 
-def row_problems(frames: dict[str, pd.DataFrame], texts: dict[str, str]) -> list[str]:
+def row_problems(frames: dict[str, pd.DataFrame], texts: dict[str, str] | None,
+                 provenance: list[str] | None = None) -> list[str]:
     """The checks that hold row by row or article by article (schema but keys, provenance,
-    publication dates): a block of articles can be checked alone, with its own raw texts."""
+    publication dates): a block of articles can be checked alone, with its own raw texts.
+    ``provenance``: what ``check_provenance`` found, when it has run already (as blocks were tabled)."""
     problems: list[str] = []
     for table, df in frames.items():
         problems += check_schema(table, df, "rows")
-    problems += check_provenance(frames, texts)
+    problems += check_provenance(frames, texts) if provenance is None else provenance
     if "articles" in frames:
         problems += check_publication_dates(frames)
     return problems
@@ -166,13 +174,14 @@ def table_problems(frames: dict[str, pd.DataFrame]) -> list[str]:
     return problems + check_foreign_keys(frames)
 
 
-def validate_frames(frames: dict[str, pd.DataFrame], texts: dict[str, str],
-                    rows: dict[str, pd.DataFrame] | None = None) -> None:
+def validate_frames(frames: dict[str, pd.DataFrame], texts: dict[str, str] | None = None,
+                    rows: dict[str, pd.DataFrame] | None = None, provenance: list[str] | None = None) -> None:
     """Raise ValidationError listing every schema, key and provenance problem.
 
     ``rows``: the frames the row-by-row checks run on, when not all of ``frames`` need them (the
-    rows a build tabled itself; a cached block passed them already). Keys run on ``frames``."""
-    problems = row_problems(frames if rows is None else rows, texts) + table_problems(frames)
+    rows a build tabled itself; a cached block passed them already). Keys run on ``frames``.
+    ``provenance``: the provenance check's problems, when it ran already (then ``texts`` is not needed)."""
+    problems = row_problems(frames if rows is None else rows, texts, provenance) + table_problems(frames)
     if problems:
         raise ValidationError(problems)
 
