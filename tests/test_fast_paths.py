@@ -6,7 +6,10 @@ casualty cues, boilerplate anchoring) must never be stricter than the patterns t
 
 from __future__ import annotations
 
-from hypothesis import given, settings, strategies as st
+from pathlib import Path
+
+import yaml
+from hypothesis import example, given, settings, strategies as st
 
 from coalition_news.extract import events, speakers
 from coalition_news.lines import _anchored, _furniture
@@ -142,3 +145,45 @@ def test_match_spans_are_the_finditer_spans(text, lo, hi):
         texts, starts, ends = match_spans(split, norm, lo, hi)
         assert list(zip(texts, starts, ends)) == [(m.group(), m.start(), m.end()) for m in pattern.finditer(norm, lo, hi)]
         assert len(texts) == len(starts) == len(ends)
+
+
+# --- date patterns tried only at their leads -------------------------------------------------
+
+# words that begin (or nearly begin) date expressions, whole expressions of the dates suite, and
+# what sits around them: clitics, ال, spaces of several kinds, brackets, digits
+_DATE_WORDS = ["الخميس", "يوم", "صباح", "منتصف ليل", "امس", "اول من امس", "الليله الماضيه", "اليوم", "شهر",
+               "ايار", "مايو", "اب", "تشرين الثاني", "الاسبوع", "الشهر", "العام", "السنه", "الماضي", "الاخيره",
+               "المقبل", "هذا", "عام", "عامي", "العامين", "بين", "من", "الي", "و", "يومي", "قبل", "منذ", "الايام",
+               "ايام", "سنوات", "الشهرين", "الخمسه", "ثلاث", "الخامس", "الحادي عشر", "كل", "1441", "هـ", "2019",
+               "2014", "10", "3", "ال", "الـ", "م", "²", "5 ايام الماضيه", "الخمسه ايام الاخيره"]
+_SUITE_SPANS = sorted({c["span"] for c in yaml.safe_load((Path(__file__).parent / "data" / "date_expressions.yaml")
+                                                         .read_text(encoding="utf-8"))["cases"] if c["span"]})
+_date_texts = st.lists(
+    st.tuples(st.sampled_from(["", "", "", "و", "ف", "ب", "ل", "وب", "لل", "ك", "ال", "كل ", "2", "x"]),
+              st.sampled_from(_DATE_WORDS) | st.sampled_from(_SUITE_SPANS),
+              st.sampled_from([" ", " ", " ", "  ", "", ", ", ",  ", " (", ") ", "(\u00a0 ", "\t", "/", "-", ".", "5 "])),
+    max_size=8).map(lambda parts: "".join(a + b + c for a, b, c in parts))
+
+
+@settings(max_examples=600, deadline=None)
+@given(_date_texts)
+@example("قال،   5 ايام الماضيه و( \t الخمسه ايام الاخيره")  # a count after a run of spaces
+def test_date_scan_at_leads_is_finditer(text):
+    """``_scan`` tries a pattern only just before its lead: it finds what ``finditer`` finds."""
+    norm = NormalizedText.of(text).text
+    G = dates._grammar()
+    for kind, pattern, handler in G.patterns:
+        lead = G.leads.get(kind)
+        if lead is not None and not dates._OTHER_DIGIT.search(norm):
+            assert [m.span() for m in dates._scan(pattern, lead, norm)] == [m.span() for m in pattern.finditer(norm)], kind
+
+
+def test_lead_spaces_cover_pattern_spaces():
+    """Leads are stdlib ``re``: its ``\\s`` must match every character ``regex``'s ``\\s`` does."""
+    import re
+
+    import regex
+
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    assert set(regex.findall(r"\s", every)) <= set(re.findall(r"\s", every))
+    assert set(regex.findall(r"[^\D0-9]", every)) == set(regex.findall(r"\d", every)) - set("0123456789")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Callable, Iterable, NamedTuple
@@ -80,6 +81,7 @@ class _Grammar(NamedTuple):
     ordinal_of: dict[str, int]
     words: dict[str, frozenset[str]]
     patterns: list[tuple[str, "regex.Pattern[str]", Callable]]
+    leads: dict[str, "re.Pattern[str]"]
 
 
 def _month_names() -> dict[int, list[str]]:
@@ -139,8 +141,9 @@ def _grammar() -> _Grammar:
     words["hijri_marks"] = frozenset(_key(w) for w in hij["hijri_year_markers"])
     words["hijri_prep_ok"] = frozenset(_key(w) for w in hij["after_preposition_ok"])
     units = {u: {f: frozenset(_key(w) for w in ws) for f, ws in forms.items()} for u, forms in lex["units"].items()}
-    G = _Grammar(month_of, hijri_month_of, weekday_of, cardinal_of, ordinal_of, words, [])
+    G = _Grammar(month_of, hijri_month_of, weekday_of, cardinal_of, ordinal_of, words, [], {})
     G.patterns.extend(_build_patterns(G, units))
+    G.leads.update(_build_leads(G, units))
     return G
 
 
@@ -203,6 +206,91 @@ def _build_patterns(G: _Grammar, units: dict) -> list[tuple[str, "regex.Pattern[
         ("today", c(rf"{_B}(?P<core>{_alternation(w['today'])}(?:\s*,?\s*(?P<wd>{weekday}))?){_E}(?!\s+{_alternation(w['not_today_followers'])}{_E})"), _today),
         ("weekday", c(rf"{_B}(?<!كل\s+)(?P<core>(?:{tod}\s+)?(?P<wd>{weekday})(?:\s+(?P<wd2>{weekday}))?(?:\s+(?P<q>قبل\s+(?:ال)?ماضي|{past}|{nxt}))?){_E}"), _weekday),
     ]
+
+
+# How a match of each pattern begins, for ``_scan``: after ``_B``'s clitics (at most _REACH letters),
+# the core opens with one of these. Leads are stdlib ``re`` (several times faster than ``regex`` at
+# finding literal words); they use only literals, ``[0-9]`` and ``\s``, which cover the patterns'
+# ``\d`` on lines without other digits (``_OTHER_DIGIT``) and their ``\s`` (regex's ⊆ re's, tested).
+_REACH = 2
+
+
+def _trie(words: Iterable[str]) -> str:
+    """A regex matching where one of ``words`` (non-empty literals) begins, shared prefixes factored
+    out: ``re`` tries an alternation's branches one by one, and most of these words begin with ال.
+    A word that extends a shorter one is left out: where it matches, so does the shorter one.
+
+    >>> _trie(["الاحد", "الاثنين", "امس", "امسيه"])
+    'ا(?:لا(?:ثنين|حد)|مس)'
+    """
+    tree: dict = {}
+    for word in words:
+        node = tree
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        if "" in node:
+            return ""
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items())]
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return emit(tree)
+
+
+def _firsts(words: Iterable[str]) -> set[str]:
+    """First words of normalised (possibly multi-word) keys: where a match of the key begins."""
+    return {k.split(" ")[0] for k in words}
+
+
+def _build_leads(G: _Grammar, units: dict) -> dict[str, "re.Pattern[str]"]:
+    w = G.words
+    tod, ordinal, cardinal = _firsts(w["times_of_day"]), _firsts(G.ordinal_of), _firsts(G.cardinal_of)
+    year_words = {"عام", "العام", "سنه", "السنه"}
+    plural_or_dual = set().union(*(u["plural"] | u["dual"] for u in units.values()))
+
+    def lead(words: Iterable[str], *others: str) -> "re.Pattern[str]":
+        return re.compile("|".join([_trie(words), *others] if words else others))
+
+    number = "[0-9](?<![0-9]{2})"  # a number's first digit: in every pattern, one follows a non-digit
+    day = (r"ال\s*[0-9]", number)  # a day number: "الـ5", "5" (or an ordinal: "الخامس من")
+    return {
+        "day_month": lead({"يوم"} | ordinal, *day),
+        "day_range": lead((), r"(?:بين|من)\s+(?:يومي\s+)?[0-9]", number),
+        "day_of_rel_month": lead(ordinal, *day),
+        "month": lead({"شهر"} | _firsts(G.month_of)),
+        "hijri_year": lead(year_words | {"13", "14"}),
+        "year_range": lead({"العامين", "عامي"}, r"(?:بين|من)\s+(?:عامي|عام|العام)?\s*[0-9]"),
+        "year": lead(year_words, number + "[0-9]{3}"),
+        "relative_year_word": lead({"العام", "السنه", "الاسبوع", "الشهر"} | _firsts(w["this"])),
+        "recent_unit": lead({"العام", "السنه", "الشهر", "الاسبوع"}),
+        # "الأيام الماضية", "الشهرين"; a count after ال, spaces or nothing: "الـ5 أيام", "الخمسة أيام", "5 أيام"
+        "last_n_units": lead({"ال" + u for u in plural_or_dual} | {p + c for p in ("ال", "الال") for c in cardinal},
+                             r"ال\s*[0-9]", rf"ال\s+ال{_trie(cardinal)}", rf"\s+(?:[0-9]|ال{_trie(cardinal)})", number),
+        "ago": lead({"قبل", "منذ"}),
+        "yesterday": lead(tod | _firsts(w["day_before_yesterday"] | w["yesterday"] | w["last_night"])),
+        "weekday": lead(tod | _firsts(G.weekday_of)),
+    }
+
+
+def _scan(pattern: "regex.Pattern[str]", lead: "re.Pattern[str]", text: str):
+    """``pattern.finditer(text)``, trying the pattern only just before each ``lead``.
+
+    Every match starting at ``s`` has a lead starting in ``[s, s + _REACH]``: so no match starts
+    more than _REACH before the first lead at or after any position, and the pattern need only be
+    tried at the _REACH + 1 starts up to each lead (lookbehinds still see the text before them).
+    The patterns never match the empty string, so each match moves the scan forward."""
+    ruled_out = 0  # no match starts before this (or it overlaps one found)
+    while (found := lead.search(text, ruled_out)) is not None:
+        at = found.start()
+        for start in range(max(ruled_out, at - _REACH), at + 1):
+            if (m := pattern.match(text, start)) is not None:
+                yield m
+                ruled_out = m.end()
+                break
+        else:
+            ruled_out = at + 1
 
 
 # --- resolution helpers ----------------------------------------------------------------------
@@ -567,7 +655,7 @@ def _cue_before(G: _Grammar, m, cue_list: str) -> bool:
     prefix = m.string[m.start(): m.start("core")]
     if prefix and prefix[-1] in "بل":  # "بـ2019", "لعام": the clitic itself is the cue
         return True
-    words = regex.findall(r"[\p{L}]+", before[-20:])
+    words = _LETTERS.findall(before[-20:])
     if not words:
         return False
     prev = words[-1]
@@ -614,6 +702,7 @@ def _gates() -> dict[str, frozenset[str]]:
 
 _LETTERS = regex.compile(r"\p{L}+")
 _DIGIT = regex.compile(r"\d")
+_OTHER_DIGIT = regex.compile(r"[^\D0-9]")  # a digit the leads' [0-9] would miss (normalising leaves none of Arabic's)
 _FOUR_DIGITS = regex.compile(r"\d{4}")  # every year pattern needs four digits in a row
 
 
@@ -649,11 +738,7 @@ def _open_gates(nt_text: str) -> set[str]:
     """Which patterns are worth running: a word test per gate instead of a regex scan per pattern.
     The distinct words come from ``letter_words``, which the quotes and figures prefilters of the
     same line read too."""
-    opened: set[str] = set()
-    for run in letter_words(nt_text):
-        names = _gates_of_run(run)
-        if names:
-            opened |= names
+    opened: set[str] = set().union(*map(_gates_of_run, letter_words(nt_text)))
     if _DIGIT.search(nt_text):
         opened.add("digit")
         if _FOUR_DIGITS.search(nt_text):
@@ -674,17 +759,24 @@ def _cues() -> dict[str, tuple[str, ...]]:
     }
 
 
+@lru_cache(maxsize=1024)
+def _runnable(open_gates: frozenset[str]) -> tuple[tuple[str, "regex.Pattern[str]", Callable, "re.Pattern[str] | None", tuple[str, ...]], ...]:
+    """The patterns an opened set of gates lets run, in pattern order (ties in ``_select`` keep it),
+    each with its lead (None: scanned whole) and its cues (empty: none)."""
+    G, cues = _grammar(), _cues()
+    return tuple((kind, pattern, handler, G.leads.get(kind), cues.get(kind, ()))
+                 for kind, pattern, handler in G.patterns if _GATE_OF[kind] in open_gates)
+
+
 def _candidates(nt_text: str, published: dt.date | None) -> list[_Cand]:
     G = _grammar()
     open_gates = _open_gates(nt_text)
-    cues = _cues()
+    use_leads = "digit" not in open_gates or not _OTHER_DIGIT.search(nt_text)
     out: list[_Cand] = []
-    for kind, pattern, handler in G.patterns:
-        if _GATE_OF[kind] not in open_gates:
+    for kind, pattern, handler, lead, cues in _runnable(frozenset(open_gates)):
+        if cues and not any(c in nt_text for c in cues):
             continue
-        if kind in cues and not any(c in nt_text for c in cues[kind]):
-            continue
-        for m in pattern.finditer(nt_text, overlapped=False):
+        for m in (_scan(pattern, lead, nt_text) if lead and use_leads else pattern.finditer(nt_text, overlapped=False)):
             res = handler(G, m, published)
             if res is not None:
                 out.append(_Cand(m.start("core"), m.end("core"), res, kind))
@@ -743,6 +835,7 @@ def _with_prefix(text: str, c: _Cand, published: dt.date | None) -> _Cand | None
 
 
 _JOIN_GAP = regex.compile(r"\s*[,]?\s*(\()?\s*$")
+_CLOSING_BRACKET = regex.compile(r"\s*\)")
 _DAY_KINDS = ("yesterday", "today", "weekday")
 
 
@@ -773,11 +866,11 @@ def _merge_day_with_date(text: str, cands: list[_Cand], published: dt.date | Non
             if m and len(gap) <= 4:
                 end = c.end
                 if m.group(1):  # a parenthesised date: take the closing bracket too
-                    close = regex.match(r"\s*\)", text[end:])
+                    close = _CLOSING_BRACKET.match(text, end)
                     if not close:
                         out.append(c)
                         continue
-                    end += close.end()
+                    end = close.end()
                 out[-1] = _Cand(prev.start, end, _pin_year_by_weekday(prev, c, published), "merged")
                 continue
         out.append(c)
