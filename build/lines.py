@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from itertools import islice
 
 import regex
 
@@ -133,6 +132,9 @@ _DATE_ONLY = regex.compile(r"^[\s•·\-–|,]*(?:\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4
 _AGENCY_DATELINE = regex.compile(r"^\s*\p{L}+(?:\s\p{L}+)?\s*[-–—]\s*\p{L}+(?:\s\p{L}+)?\s*[-–—]")
 _SENTENCE_END = regex.compile(r"[.!?؟:\"»”'…]\s*$")
 _WORD = regex.compile(r"[\p{L}\p{N}]+")
+_WORD_SPLIT = regex.compile(r"([\p{L}\p{N}]+)")
+_DIGIT = regex.compile(r"\d")
+_FOUR_DIGITS = regex.compile(r"\d{4}")
 
 
 # Classification only asks whether a line has at most 3, 4 or 8 words, or at least 9, and
@@ -145,14 +147,15 @@ def _words(s: str) -> list[str]:
 
 
 def _first_words(s: str) -> list[str]:
-    """``_words(s)[:_WORDS_READ]``, without scanning a long paragraph to its end."""
-    return [m.group() for m in islice(_WORD.finditer(s), _WORDS_READ)]
+    """``_words(s)[:_WORDS_READ]``, without scanning a long paragraph to its end: a split with the
+    word captured alternates separators and words, and stops after the ninth."""
+    return _WORD_SPLIT.split(s, _WORDS_READ)[1::2]
 
 
 def _is_boilerplate(norm: str, raw: str, words: list[str]) -> bool:
     """``words``: ``_first_words(norm)``, found once per line by ``classify``."""
     patterns, sections, _, _ = _furniture()
-    if not has_arabic(raw) and not regex.search(r"\d{4}", raw):
+    if not has_arabic(raw) and not _FOUR_DIGITS.search(raw):
         return True  # Latin-only interface text: "Accessibility links", "XS"
     if patterns.search(norm):
         return True
@@ -206,7 +209,7 @@ def classify(lines: list[Line]) -> list[Line]:
         elif not title_found:
             kind = "title"
             title_found = True
-        elif in_head and not _looks_like_sentence(norm, n_words) and n_words <= 4 and not regex.search(r"\d", norm):
+        elif in_head and not _looks_like_sentence(norm, n_words) and n_words <= 4 and not _DIGIT.search(norm):
             kind = "byline"
         elif not in_head and not _looks_like_sentence(norm, n_words) and n_words <= 8:
             kind = "heading"

@@ -203,6 +203,9 @@ def to_western_digits(s: str) -> str:
     )
 
 
+_ARABIC_LETTER = re.compile("[\u0621-\u064a\u0671-\u06d3]")
+
+
 def has_arabic(s: str) -> bool:
     """True when ``s`` contains at least one Arabic letter."""
-    return any("\u0621" <= c <= "\u064a" or "\u0671" <= c <= "\u06d3" for c in s)
+    return _ARABIC_LETTER.search(s) is not None
