@@ -43,3 +43,24 @@ def test_every_normalised_span_maps_to_a_raw_span_that_normalises_back(raw):
 
 def test_has_arabic():
     assert has_arabic("XS قال") and not has_arabic("+A -A")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(ARABICISH, st.text(max_size=40)), st.integers(0, 45), st.integers(0, 45))
+def test_raw_span_is_the_offsets_definition(raw, start, end):
+    """Spans of texts with nothing deleted take the identity shortcut; all follow the offsets."""
+    nt = NormalizedText.of(raw)
+    start, end = min(start, len(nt.text)), min(end, len(nt.text))
+    offsets = nt.offsets
+    if end <= start:
+        assert nt.raw_span(start, end) == (offsets[start], offsets[start])
+    else:
+        raw_end = offsets[end - 1] + 1
+        while raw_end < offsets[end] and raw[raw_end] in "\u0640" + "".join(map(chr, range(0x064B, 0x0660))) + "\u0670" + "".join(map(chr, range(0x06D6, 0x06EE))):
+            raw_end += 1
+        assert nt.raw_span(start, end) == (offsets[start], raw_end)
+
+
+@given(st.text(max_size=30))
+def test_has_arabic_is_the_letter_ranges(text):
+    assert has_arabic(text) == any("\u0621" <= c <= "\u064a" or "\u0671" <= c <= "\u06d3" for c in text)

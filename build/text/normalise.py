@@ -138,6 +138,8 @@ class NormalizedText:
         The end maps to just after the last kept character, so trailing diacritics of the
         last letter (قلَّ) stay inside the raw span.
         """
+        if not self._before_index:  # nothing deleted: offsets are the identity
+            return (start, end) if end > start else (start, start)
         if end <= start:
             pos = self.raw_offset(start)
             return pos, pos
