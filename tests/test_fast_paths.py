@@ -123,6 +123,10 @@ def test_date_gates_from_letter_words_never_close_a_gate(text):
     and so the candidates are those of running every pattern."""
     norm = NormalizedText.of(text).text
     assert dates._open_gates(norm) >= _gates_reference(norm)
+    from coalition_news.text.normalise import letter_words
+
+    every_run = set().union(*map(dates._gates_of_run, letter_words(norm)))  # each run split into \p{L}+ words
+    assert dates._open_gates(norm) - {"digit", "digits4"} == every_run
     G = dates._grammar()
     plain = [(m.start("core"), m.end("core"), kind) for kind, pattern, handler in G.patterns
              for m in pattern.finditer(norm) if handler(G, m, None) is not None]
@@ -187,3 +191,12 @@ def test_lead_spaces_cover_pattern_spaces():
     every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
     assert set(regex.findall(r"\s", every)) <= set(re.findall(r"\s", every))
     assert set(regex.findall(r"[^\D0-9]", every)) == set(regex.findall(r"\d", every)) - set("0123456789")
+
+
+def test_python_letters_are_regex_letters():
+    """Date gates look a run that ``str.isalpha`` accepts up whole: each of its characters must be
+    a ``\\p{L}`` of ``regex``, so that the run is one ``\\p{L}+`` word."""
+    import regex
+
+    letters = "".join(c for c in map(chr, range(0x110000)) if c.isalpha())
+    assert regex.fullmatch(r"\p{L}+", letters)

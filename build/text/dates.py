@@ -27,6 +27,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from itertools import filterfalse
 from typing import Callable, Iterable, NamedTuple
 
 import babel.dates
@@ -723,6 +724,11 @@ def _gates_of_word() -> dict[str, frozenset[str]]:
     return {form: frozenset(names) for form, names in out.items()}
 
 
+@cache
+def _gate_words() -> frozenset[str]:
+    return frozenset(_gates_of_word())
+
+
 @lru_cache(maxsize=65536)
 def _gates_of_run(run: str) -> frozenset[str]:
     """The gates opened by the letter words (``\\p{L}+``) inside one run of ``letter_words``.
@@ -738,7 +744,12 @@ def _open_gates(nt_text: str) -> set[str]:
     """Which patterns are worth running: a word test per gate instead of a regex scan per pattern.
     The distinct words come from ``letter_words``, which the quotes and figures prefilters of the
     same line read too."""
-    opened: set[str] = set().union(*map(_gates_of_run, letter_words(nt_text)))
+    runs = letter_words(nt_text)
+    index = _gates_of_word()
+    # a run of letters only (str.isalpha: each is \p{L} too, tested) is one word, looked up whole:
+    # the words of the index among them by one set intersection; the rare other runs split up
+    opened: set[str] = set().union(*map(index.__getitem__, runs & _gate_words()),
+                                   *map(_gates_of_run, filterfalse(str.isalpha, runs)))
     if _DIGIT.search(nt_text):
         opened.add("digit")
         if _FOUR_DIGITS.search(nt_text):
