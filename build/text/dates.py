@@ -213,6 +213,8 @@ def _build_patterns(G: _Grammar, units: dict) -> list[tuple[str, "regex.Pattern[
 # the core opens with one of these. Leads are stdlib ``re`` (several times faster than ``regex`` at
 # finding literal words); they use only literals, ``[0-9]`` and ``\s``, which cover the patterns'
 # ``\d`` on lines without other digits (``_OTHER_DIGIT``) and their ``\s`` (regex's ⊆ re's, tested).
+# Without a lead (scanned whole): numeric (regex already skips to its digits), today (one literal)
+# and the rare hijri_day and hijri_month.
 _REACH = 2
 
 
@@ -254,7 +256,8 @@ def _build_leads(G: _Grammar, units: dict) -> dict[str, "re.Pattern[str]"]:
     def lead(words: Iterable[str], *others: str) -> "re.Pattern[str]":
         return re.compile("|".join([_trie(words), *others] if words else others))
 
-    number = "[0-9](?<![0-9]{2})"  # a number's first digit: in every pattern, one follows a non-digit
+    # a number's first digit: a core opening with a number follows a clitic or a non-letter (``_B``)
+    number = "[0-9](?<![0-9]{2})"
     day = (r"ال\s*[0-9]", number)  # a day number: "الـ5", "5" (or an ordinal: "الخامس من")
     return {
         "day_month": lead({"يوم"} | ordinal, *day),
@@ -726,6 +729,7 @@ def _gates_of_word() -> dict[str, frozenset[str]]:
 
 @cache
 def _gate_words() -> frozenset[str]:
+    """The words of ``_gates_of_word`` as a set, for one intersection with a line's runs."""
     return frozenset(_gates_of_word())
 
 
