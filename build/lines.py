@@ -53,7 +53,13 @@ def split_lines(article_id: str, text: str) -> list[Line]:
     >>> [(l.line, l.text) for l in split_lines("a", "عنوان\\n\\nنص\\r\\n")]
     [(1, 'عنوان'), (3, 'نص')]
     """
-    out: list[Line] = []
+    return [Line(*fields) for fields in _line_fields(article_id, text)]
+
+
+def _line_fields(article_id: str, text: str) -> list[tuple[str, int, int, int, str]]:
+    """The fields of ``split_lines``' Lines, before any Line is built (``article_lines`` builds
+    each line once, with its kind)."""
+    out: list[tuple[str, int, int, int, str]] = []
     pos = 0
     for number, raw_line in enumerate(text.split("\n"), start=1):
         start, end = pos, pos + len(raw_line)
@@ -61,7 +67,7 @@ def split_lines(article_id: str, text: str) -> list[Line]:
         if raw_line.endswith("\r"):
             end -= 1
         if text[start:end].strip():
-            out.append(Line(article_id, number, start, end, text[start:end]))
+            out.append((article_id, number, start, end, text[start:end]))
     return out
 
 
@@ -184,21 +190,26 @@ def classify(lines: list[Line]) -> list[Line]:
     The head of an article (before its first paragraph) holds the title, datelines, bylines,
     breadcrumbs and captions; after it, short unpunctuated lines are subheads.
     """
+    return _classified([(ln.article_id, ln.line, ln.char_start, ln.char_end, ln.text) for ln in lines])
+
+
+def _classified(lines: list[tuple[str, int, int, int, str]]) -> list[Line]:
+    """``classify`` of lines given by their fields (article, line, start, end, text)."""
     _, _, _, credit_start = _furniture()
     out: list[Line] = []
     seen: dict[str, Line] = {}
     title_found = False
     in_head = True
-    for ln in lines:
-        key = ln.text.strip()
+    for article_id, number, start, end, text in lines:
+        key = text.strip()
         if key in seen:  # a verbatim repeat inherits the kind of its first occurrence
             first = seen[key]
-            out.append(Line(ln.article_id, ln.line, ln.char_start, ln.char_end, ln.text, first.kind, first.line))
+            out.append(Line(article_id, number, start, end, text, first.kind, first.line))
             continue
-        norm = normalize(ln.text)
+        norm = normalize(text)
         words = _first_words(norm)  # once per line: the tests below count up to nine
         n_words = len(words)  # capped at _WORDS_READ, which every test below allows for
-        if _is_boilerplate(norm, ln.text, words):
+        if _is_boilerplate(norm, text, words):
             kind = "boilerplate"
         elif credit_start.search(norm):
             kind = "byline"
@@ -216,12 +227,12 @@ def classify(lines: list[Line]) -> list[Line]:
         else:
             kind = "body"
             in_head = False
-        new = Line(ln.article_id, ln.line, ln.char_start, ln.char_end, ln.text, kind)  # dataclasses.replace is slow
+        new = Line(article_id, number, start, end, text, kind)
         seen[key] = new
         out.append(new)
     return out
 
 
 def article_lines(article_id: str, text: str) -> list[Line]:
-    """``split_lines`` then ``classify``: the lines index of one article."""
-    return classify(split_lines(article_id, text))
+    """``split_lines`` then ``classify``: the lines index of one article (each Line built once)."""
+    return _classified(_line_fields(article_id, text))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
-from coalition_news.lines import KINDS, article_lines, split_lines
+from coalition_news.lines import KINDS, article_lines, classify, split_lines
 from conftest import read_raw_texts
 
 TEXTS = read_raw_texts()
@@ -106,3 +107,12 @@ def test_corpus_articles_split_exactly(corpus_files):
         lines = article_lines(path.stem, text)
         assert lines and lines[0].kind == "title", path.name
         assert all(text[ln.char_start:ln.char_end] == ln.text for ln in lines)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["عنوان الخبر", "بغداد-واع-", "21 مارس 2021", "خالد الطائي", "+A -A", "", " ",
+                                 "قال الوزير إن القوات تقدمت.", "الضربات الجوية", "صورة (رويترز)", "\r", "XS"]),
+                max_size=12).map("\n".join))
+def test_article_lines_is_classify_of_split_lines(text):
+    """``article_lines`` builds each Line once: the same lines as classifying the split ones."""
+    assert article_lines("a", text) == classify(split_lines("a", text))
