@@ -923,7 +923,10 @@ def _resolution(m: DateMention) -> tuple:
 def _find_dates_cached(text: str, published: dt.date | None) -> tuple[DateMention, ...]:
     """One parse per (line, publication date): the orchestrator and the event extractor share it."""
     nt = NormalizedText.of(text)
-    cands = _merge_day_with_date(nt.text, _select(_candidates(nt.text, published)), published)
+    found = _candidates(nt.text, published)
+    if not found:  # most lines
+        return ()
+    cands = _merge_day_with_date(nt.text, _select(found), published)
     out: list[DateMention] = []
     for c in cands:
         c = _with_prefix(nt.text, c, published)
