@@ -326,48 +326,36 @@ def _classify(ntext: str, toks: list[Tok], n_words: int, a: int, b: int, prev_na
 
 # --- the article pass -------------------------------------------------------------------------
 
-def _line_tokens(ntext: str, outside: list[Tok], cands: list[_Candidate]) -> list[Tok]:
-    """Tokens outside quotations, with each quotation as one ``Q`` (speech) or ``N`` (name) token."""
-    if not cands:
-        return outside
-    out: list[Tok] = []
-    k = 0
-    for c in cands:
-        while k < len(outside) and outside[k].start < c.open:
-            out.append(outside[k])
-            k += 1
-        out.append(Tok("Q" if c.speech else "N", ntext[c.open + 1:c.close], c.open, c.close + 1))
-    out.extend(outside[k:])
-    return out
-
-
 # the words and numbers ``tokenize`` makes (for counting the words inside a quotation)
 _WORDS_AND_NUMBERS = re.compile(r"[^\W\d_]\w*|\d+(?:[.,]\d+)*")
 
 
 def _tokens_and_candidates(raw: str, nt: NormalizedText) -> tuple[list[Tok], list[_Candidate]]:
-    """The tokens outside quotations and the classified quotation candidates of a line.
-    Only the text outside quotation marks is tokenised: inside, words are just counted."""
+    """The tokens of a line, with each quotation as one ``Q`` (speech) or ``N`` (name) token, and
+    the classified quotation candidates. Only the text outside quotation marks is tokenised:
+    inside, words are just counted."""
     ntext = nt.text
     pairs = quote_pairs(raw)
     if not pairs:
         return tokenize(ntext), []
-    spans = [(nt.norm_index(ra), nt.norm_index(rb)) for ra, rb in pairs]
+    outside: list[Tok] = []  # the tokens outside quotations so far: the context before a mark
     toks: list[Tok] = []
+    cands: list[_Candidate] = []
     pos = 0
-    for a, b in spans:
-        toks.extend(tokenize(ntext, pos, a))
-        pos = b + 1
-    toks.extend(tokenize(ntext, pos))
-    ends = [t.end for t in toks]
-    out: list[_Candidate] = []
     prev_name = False
-    for (ra, rb), (a, b) in zip(pairs, spans):
+    for ra, rb in pairs:
+        a, b = nt.norm_index(ra), nt.norm_index(rb)
+        segment = tokenize(ntext, pos, a)
+        outside += segment
+        toks += segment
         n_words = len(_WORDS_AND_NUMBERS.findall(ntext, a + 1, b))
-        speech, partial = _classify(ntext, toks[:bisect_left(ends, a + 1)], n_words, a, b, prev_name)
+        speech, partial = _classify(ntext, outside, n_words, a, b, prev_name)
         prev_name = not speech
-        out.append(_Candidate(a, b, ra, rb, speech, partial))
-    return toks, out
+        cands.append(_Candidate(a, b, ra, rb, speech, partial))
+        toks.append(Tok("Q" if speech else "N", ntext[a + 1:b], a, b + 1))
+        pos = b + 1
+    toks += tokenize(ntext, pos)
+    return toks, cands
 
 
 def _texts(np: NounPhrase, toks: list[Tok], nt: NormalizedText) -> dict[str, str | None]:
@@ -443,8 +431,7 @@ def _process_line(line, reg: SpeakerRegistry, is_body: bool) -> list[tuple[Quote
     nt = NormalizedText.of(raw)
     if _nothing_to_read(raw, nt.text):
         return []
-    outside, cands = _tokens_and_candidates(raw, nt)
-    toks = _line_tokens(nt.text, outside, cands)
+    toks, cands = _tokens_and_candidates(raw, nt)
     hits: list[_VerbHit] = []
     last_finite: _VerbHit | None = None
     i = 0

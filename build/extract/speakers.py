@@ -229,6 +229,9 @@ def _at(toks: list[Tok], i: int) -> Tok | None:
 def title_length(toks: list[Tok], i: int) -> int:
     """Number of tokens of the (possibly chained) title at ``i``: "الفريق اللواء الركن" → 3."""
     lex = lexicon()
+    # quick reject (most calls): the token at ``i`` is no word that can start a title
+    if not 0 <= i < len(toks) or toks[i].norm not in _title_starts():
+        return 0
     n = 0
     while True:
         t = _at(toks, i + n)
@@ -244,6 +247,14 @@ def title_length(toks: list[Tok], i: int) -> int:
                 break
         else:
             return n
+
+
+@cache
+def _title_starts() -> frozenset[str]:
+    """Every word a title can begin with (with و): a superset of what ``title_length`` accepts
+    first (a punctuation token is never one, so the token kind need not be checked)."""
+    titles = lexicon().titles
+    return frozenset(titles) | {"و" + w for w in titles}
 
 
 @lru_cache(maxsize=65536)
@@ -479,6 +490,7 @@ _MARKS = regex.compile(r"[\u064B-\u065F\u0670\u06D6-\u06ED\u0640\u200b-\u200f\u2
 _EDGE = regex.compile(r"^[\s,،:;؛.\-–—]+|[\s,،:;؛.\-–—]+$")
 
 
+@lru_cache(maxsize=65536)
 def readable(raw: str) -> str:
     """Raw text as a canonical readable Arabic string: Persian letters → Arabic, no diacritics or
     tatweel, single spaces (``"العقید  سامی"`` → ``"العقيد سامي"``); hamza and ة are kept."""
@@ -771,10 +783,16 @@ def speaker_key(ref: SpeakerRef) -> str:
     >>> speaker_key(SpeakerRef("سامی حداد", "person")) == speaker_key(SpeakerRef("العقيد سامي حداد", "person"))
     True
     """
-    toks = tokenize(normalize(ref.name))
+    return _speaker_key(ref.name, ref.scope)
+
+
+@lru_cache(maxsize=65536)
+def _speaker_key(name: str, scope: str | None) -> str:
+    """``speaker_key`` of a name and scope (a speaker recurs in many quotes and mentions)."""
+    toks = tokenize(normalize(name))
     n = title_length(toks, 0) if toks else 0
-    key = " ".join(t.norm for t in toks[n:] if t.kind != "p" or t.norm == '"') or normalize(ref.name)
-    return f"{key}@{ref.scope}" if ref.scope else key
+    key = " ".join(t.norm for t in toks[n:] if t.kind != "p" or t.norm == '"') or normalize(name)
+    return f"{key}@{scope}" if scope else key
 
 
 def speaker_id(key: str) -> str:
