@@ -352,3 +352,23 @@ def test_quality_on_annotated_corpus_articles():
     print(f"\ncorpus sample: precision {tp / (tp + fp):.3f} recall {tp / n:.3f} "
           f"speaker correct {speaker_ok / n:.3f} verb correct {verb_ok / n:.3f} (gold {n})")
     assert tp / (tp + fp) >= 0.95 and tp / n >= 0.95 and speaker_ok / n >= 0.85
+
+
+def test_a_quote_given_its_speaker_equals_dataclasses_replace():
+    """``_with_speaker`` spells out every field of ``Quote``: it must stay equal to ``replace``."""
+    from dataclasses import replace
+
+    from coalition_news.extract.quotes import _with_speaker
+    from coalition_news.extract.speakers import SpeakerRef
+
+    q = Quote(3, 5, 9, "نعم", "قال", "explicit", None, "«", True)
+    ref = SpeakerRef("سامي حداد", "person", "العقيد")
+    assert _with_speaker(q, ref) == replace(q, speaker=ref)
+
+
+def test_words_are_counted_up_to_one_more_than_a_short_quotation():
+    from coalition_news.extract.quotes import SHORT_QUOTE_WORDS, _WORDS_AND_NUMBERS, _count_words
+
+    for text in ("", "لا", "نعم 3 مرات", "القوات تواصل تقدمها في المحور 12 الشمالي", "، . !"):
+        full = len(_WORDS_AND_NUMBERS.findall(text))
+        assert _count_words(text, 0, len(text)) == min(full, SHORT_QUOTE_WORDS + 1)

@@ -45,8 +45,10 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cache, lru_cache
+from itertools import compress, count, islice
+from operator import itemgetter
 
 import regex
 
@@ -330,6 +332,12 @@ def _classify(ntext: str, toks: list[Tok], n_words: int, a: int, b: int, prev_na
 _WORDS_AND_NUMBERS = re.compile(r"[^\W\d_]\w*|\d+(?:[.,]\d+)*")
 
 
+def _count_words(ntext: str, lo: int, hi: int) -> int:
+    """The words and numbers in ``ntext[lo:hi]``, counted up to one more than a short quotation
+    has (``_classify`` only tells none, short and long apart): a long quotation is not scanned whole."""
+    return sum(1 for _ in islice(_WORDS_AND_NUMBERS.finditer(ntext, lo, hi), SHORT_QUOTE_WORDS + 1))
+
+
 def _tokens_and_candidates(raw: str, nt: NormalizedText) -> tuple[list[Tok], list[_Candidate]]:
     """The tokens of a line, with each quotation as one ``Q`` (speech) or ``N`` (name) token, and
     the classified quotation candidates. Only the text outside quotation marks is tokenised:
@@ -348,7 +356,7 @@ def _tokens_and_candidates(raw: str, nt: NormalizedText) -> tuple[list[Tok], lis
         segment = tokenize(ntext, pos, a)
         outside += segment
         toks += segment
-        n_words = len(_WORDS_AND_NUMBERS.findall(ntext, a + 1, b))
+        n_words = _count_words(ntext, a + 1, b)
         speech, partial = _classify(ntext, outside, n_words, a, b, prev_name)
         prev_name = not speech
         cands.append(_Candidate(a, b, ra, rb, speech, partial))
@@ -436,8 +444,9 @@ def _process_line(line, reg: SpeakerRegistry, is_body: bool) -> list[tuple[Quote
     last_finite: _VerbHit | None = None
     i = 0
     infos = _word_info()
-    # most words start nothing: visit only the tokens that have an entry
-    starts = [k for k, t in enumerate(toks) if t.norm in infos]
+    # most words start nothing: visit only the tokens that have an entry (found in C: the
+    # indices whose token text is a key of ``infos``)
+    starts = list(compress(count(), map(infos.__contains__, map(itemgetter(1), toks))))
     while i < len(toks):
         k = bisect_left(starts, i)
         if k == len(starts):
@@ -578,6 +587,8 @@ def _accept_bare_name(toks, np: NounPhrase, reg: SpeakerRegistry) -> NounPhrase 
 def _assign(line, toks: list[Tok], cands: list[_Candidate], hits: list[_VerbHit], reg, nt) -> list[tuple[Quote, int | None]]:
     """Give each speech quotation its reporting verb and speaker (with the speaker's registry id)."""
     out: list[tuple[Quote, int | None]] = []
+    if not any(c.speech for c in cands):
+        return out  # no speech quotation (most lines): nothing to assign
     window_start = 0
     prev: Quote | None = None
     prev_res: Resolution | None = None
@@ -642,6 +653,11 @@ def _trim(s: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
+def _with_speaker(q: Quote, speaker: SpeakerRef) -> Quote:
+    """``dataclasses.replace(q, speaker=speaker)``, without its per-call look at the fields."""
+    return Quote(q.line, q.start, q.end, q.text, q.reporting_verb, q.attribution, speaker, q.quote_mark, q.is_partial)
+
+
 def extract_speech(lines) -> tuple[list[Quote], list[Mention]]:
     """All direct quotations of one article and every mention of their speakers.
 
@@ -666,7 +682,7 @@ def extract_speech(lines) -> tuple[list[Quote], list[Mention]]:
             refs[eid] = reg.speaker_ref(eid)
         return refs[eid]
 
-    quotes = [replace(q, speaker=ref_of(eid)) if eid is not None else q for q, eid in staged]
+    quotes = [_with_speaker(q, ref_of(eid)) if eid is not None else q for q, eid in staged]
     spoken = {reg.entity(eid).eid for _, eid in staged if eid is not None}
     mentions = []
     seen = set()

@@ -506,6 +506,7 @@ _LATIN = {
 }
 
 
+@lru_cache(maxsize=65536)
 def transliterate(name: str) -> str:
     """A simple, documented rule-based romanisation (consonants after ALA-LC without diacritics;
     و/ي are w/y at the start of a word or after a vowel letter, u/i elsewhere; article "al-").
