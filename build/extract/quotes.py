@@ -252,6 +252,8 @@ def quote_pairs(s: str) -> list[tuple[int, int]]:
     by_class: dict[str, list[int]] = {}
     for m in _ANY_MARK.finditer(s):
         by_class.setdefault(_MARK_CLASSES[m.group()], []).append(m.start())
+    if not by_class:
+        return []
     pairs: list[tuple[int, int]] = []
     for cls, positions in by_class.items():
         directional = None
@@ -263,6 +265,8 @@ def quote_pairs(s: str) -> list[tuple[int, int]]:
             if cls == "‘’" or cls == "“”":
                 directional = None if all(s[p] == first for p in positions) else directional
         pairs.extend(_pair_class(s, positions, directional))
+    if len(by_class) == 1:
+        return pairs  # one style (most lines): its pairs are in order and never nest or cross
     pairs.sort(key=lambda p: (p[0], -p[1]))
     kept: list[tuple[int, int]] = []
     for a, b in pairs:
@@ -308,19 +312,20 @@ def _classify(ntext: str, toks: list[Tok], n_words: int, a: int, b: int, prev_na
             return False, False  # "الموت لأمريكا" و"الموت لإسرائيل": a list of names
     gap = ntext[last.end:a].strip() if last is not None else ""
     colon = gap.endswith(":") or (last is not None and last.norm == ":")
-    near = [t for t in before[-4:] if t.kind == "w"]
-    verb_near = any(_is_verb(t.norm) for t in near)
     complementiser = last is not None and last.kind == "w" and without_conjunction(last.norm)[-1] in COMPLEMENTISERS
     introduced = colon or (last is not None and (_is_verb(last.norm) or complementiser))
     if not introduced and last is not None and last.kind == "p":
         # "وقال العقيد …، يوم أمس السبت (…)"قبل": the verb's own clause, with no أن/إن opening an
         # indirect-speech clause between the verb and the mark
-        verbs = [k for k, t in enumerate(before) if t.kind == "w" and _is_verb(t.norm)]
-        introduced = bool(verbs) and not any(
-            t.kind == "w" and without_conjunction(t.norm)[-1] in COMPLEMENTISERS for t in before[verbs[-1] + 1:])
+        last_verb = next((k for k in range(len(before) - 1, -1, -1)
+                          if before[k].kind == "w" and _is_verb(before[k].norm)), None)
+        introduced = last_verb is not None and not any(
+            t.kind == "w" and without_conjunction(t.norm)[-1] in COMPLEMENTISERS for t in before[last_verb + 1:])
     if n_words <= SHORT_QUOTE_WORDS:
         after = ntext[b + 1:b + 2]
         closes_clause = after == "" or after in ".,;:!?)" or ntext[b + 1:].strip()[:1] in ("", ".", ",", ";", ":", "!", "?")
+        # a reporting verb among the last four tokens (looked at only for short quotations)
+        verb_near = any(t.kind == "w" and _is_verb(t.norm) for t in before[-4:])
         if (colon or (verb_near and introduced)) and closes_clause:
             return True, False
         return False, False
