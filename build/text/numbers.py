@@ -39,12 +39,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
+from itertools import compress, repeat
+from operator import itemgetter, or_
 from typing import NamedTuple
 
 import regex
 
 from ..lexicon import load_lexicon
-from .normalise import normalize
+from .normalise import match_spans, normalize
 
 __all__ = [
     "NumberMatch",
@@ -180,6 +182,22 @@ class Token(NamedTuple):
 
 
 _TOKEN = regex.compile(r"(?P<digits>\d+(?:[.,]\d+)*)|(?P<word>\p{L}+)|(?P<other>\S)")
+# the same alternation as one group, for ``match_spans`` (offsets as running sums, in C)
+_TOKEN_SPLIT = regex.compile(r"(\d+(?:[.,]\d+)*|\p{L}+|\S)")
+_FIRST_DIGIT = regex.compile(r"\d")
+_FIRST_LETTER = regex.compile(r"\p{L}")
+
+
+class _KindOf(dict):
+    """First character of a token → its kind, worked out once per distinct character with the
+    token pattern's own classes (``str.isdigit`` and ``\\d`` disagree on "²")."""
+
+    def __missing__(self, c: str) -> str:
+        kind = self[c] = "digits" if _FIRST_DIGIT.match(c) else "word" if _FIRST_LETTER.match(c) else "other"
+        return kind
+
+
+_KIND_OF = _KindOf()
 
 
 def tokenize(norm: str, start: int = 0, end: int | None = None) -> list[Token]:
@@ -189,16 +207,11 @@ def tokenize(norm: str, start: int = 0, end: int | None = None) -> list[Token]:
     >>> [t.text for t in tokenize("ال70 و2019 (110) الاف")]
     ['ال', '70', 'و', '2019', '(', '110', ')', 'الاف']
     """
-    new = tuple.__new__  # plain tuple construction: this runs once per token of every candidate line
-    out = []
-    find, pos = norm.find, start
-    # strings, then offsets by find (no match objects): only spaces lie between two tokens
-    for digits, word, other in _TOKEN.findall(norm, start, len(norm) if end is None else end):
-        text, kind = (digits, "digits") if digits else (word, "word") if word else (other, "other")
-        pos = find(text, pos)
-        out.append(new(Token, (pos, pos + len(text), text, kind)))
-        pos += len(text)
-    return out
+    texts, starts, ends = match_spans(_TOKEN_SPLIT, norm, start, end)
+    kinds = map(_KIND_OF.__getitem__, map(itemgetter(0), texts))
+    # tuple.__new__ builds the named tuples without their Python-level __new__ (all in C):
+    # this runs once per token of every candidate clause
+    return list(map(tuple.__new__, repeat(Token), zip(starts, ends, texts, kinds)))
 
 
 def parse_digits(s: str) -> Decimal | None:
@@ -487,6 +500,14 @@ def _after_ordinal(tokens: list[Token], i: int) -> bool:
     return i > 0 and tokens[i - 1].kind == "word" and tokens[i - 1].text in _ordinals()
 
 
+def _number_starts(tokens: list[Token]) -> compress:
+    """Indices of the tokens a number can start at: digit groups and number words (the words
+    ``word_info`` reads, ``number_word_forms``). Worked out in C, without a Python step per token."""
+    is_number_word = map(number_word_forms().__contains__, map(itemgetter(2), tokens))
+    is_digits = map("digits".__eq__, map(itemgetter(3), tokens))
+    return compress(range(len(tokens)), map(or_, is_number_word, is_digits))
+
+
 def find_numbers(norm: str, tokens: list[Token] | None = None) -> list[NumberMatch]:
     """Every number in a normalised line, left to right, not overlapping.
 
@@ -495,23 +516,21 @@ def find_numbers(norm: str, tokens: list[Token] | None = None) -> list[NumberMat
     """
     tokens = tokenize(norm) if tokens is None else tokens
     out: list[NumberMatch] = []
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if tok.kind == "digits":
-            m = _digits_match(norm, tokens, i)
+    i = 0  # the first token not yet inside a number
+    for k in _number_starts(tokens):
+        if k < i:
+            continue
+        if tokens[k].kind == "digits":
+            m = _digits_match(norm, tokens, k)
             out.append(m)
             i = m.tok_end
-            continue
-        if tok.kind == "word" and word_info(tok.text) is not None and not _after_ordinal(tokens, i):
-            run = _run_at(norm, tokens, i)
+        elif not _after_ordinal(tokens, k):
+            run = _run_at(norm, tokens, k)
             parsed = parse_run(run)
             if parsed is not None:
                 value, used, kind = parsed
                 start, end = run[0].start, run[used - 1].end
-                tok_end = next(k for k in range(i, len(tokens)) if tokens[k].end == end) + 1
-                out.append(NumberMatch(start, end, norm[start:end], _as_number(value), kind, run[0].definite, i, tok_end))
+                tok_end = next(j for j in range(k, len(tokens)) if tokens[j].end == end) + 1
+                out.append(NumberMatch(start, end, norm[start:end], _as_number(value), kind, run[0].definite, k, tok_end))
                 i = tok_end
-                continue
-        i += 1
     return out
