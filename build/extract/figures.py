@@ -43,7 +43,7 @@ import regex
 from babel.dates import get_month_names
 
 from ..lexicon import load_lexicon
-from ..text.normalise import NormalizedText, letter_words, normalize
+from ..text.normalise import NormalizedText, letter_words, match_spans, normalize
 from ..text.numbers import NumberMatch, Token, find_numbers, number_word_forms, tokenize, word_info
 
 __all__ = ["Figure", "extract_figures"]
@@ -196,18 +196,18 @@ def _qualifier_patterns() -> tuple[regex.Pattern, regex.Pattern, dict[str, str],
     # the phrase ends right before the number, allowing the number's article or a glued ب/ل
     before_re = regex.compile(rf"(?<![\p{{L}}\p{{N}}])[وفبل]?(?P<q>{alternation(before)})\s*(?:ال|ب|ل)?\s*$")
     after_re = regex.compile(rf"\s*(?P<q>{alternation(after)})(?![\p{{L}}])")
-    last_words = tuple(sorted({p.split(" ")[-1] for p in before}))
-    return before_re, after_re, by_letters(before), by_letters(after), last_words
+    before_letters = by_letters(before)
+    return before_re, after_re, before_letters, by_letters(after), tuple(before_letters)
 
 
-def _may_end_with_qualifier(text: str, last_words: tuple[str, ...]) -> bool:
-    """Quick reject for ``before_re``: a phrase before the number ends with one of its last
-    words, then only spaces and maybe the number's article or a glued ب/ل. (``rstrip`` strips
-    every ``\\s`` and more, and a phrase's last word ends in a letter, so this never rejects a match.)"""
-    tail = text.rstrip()
-    if tail.endswith(last_words):
-        return True
-    return any(tail.endswith(x) and tail[: -len(x)].rstrip().endswith(last_words) for x in ("ال", "ب", "ل"))
+def _may_end_with_qualifier(window: str, phrases: tuple[str, ...]) -> bool:
+    """Quick reject for the ``before`` pattern: without its spaces, the text before a number ends
+    with a phrase (``phrases`` are keyed without spaces), maybe followed by the number's article
+    or a glued ب/ل. (``str.split`` drops every ``\\s`` and more, so this never rejects a match.)"""
+    letters = "".join(window.split())
+    return letters.endswith(phrases) or any(
+        letters.endswith(x) and letters[: -len(x)].endswith(phrases) for x in ("ال", "ب", "ل")
+    )
 
 
 _PRONOUN_SUFFIX = regex.compile(r"(?:ه|ها|هم|هن)$")
@@ -364,10 +364,10 @@ def _gap_is_clause(norm: str, a: int, b: int) -> bool:
 def _qualifier(norm: str, start: int, end: int) -> tuple[str, int]:
     """The qualifier of the figure at ``[start, end)`` and where the words before it begin
     (the start of a qualifier phrase before the number, else ``start``)."""
-    before_re, after_re, before, after, last_words = _qualifier_patterns()
+    before_re, after_re, before, after, before_endings = _qualifier_patterns()
     window_start = max(0, start - 40)
     window = norm[window_start:start]
-    m = before_re.search(window) if _may_end_with_qualifier(window, last_words) else None
+    m = before_re.search(window) if _may_end_with_qualifier(window, before_endings) else None
     if m:
         return _lookup(before, m.group("q")), window_start + m.start()
     m = after_re.match(norm, end)
@@ -564,25 +564,32 @@ def extract_figures(text: str, masked: Sequence[tuple[int, int]] = ()) -> list[F
 
 # A clause ends at punctuation followed by a space, or at a quotation mark; no figure crosses one.
 _CLAUSE_BREAK = regex.compile(r'[.,;:!?]\s+|"')
+_CLAUSE_BREAK_SPLIT = regex.compile(f"({_CLAUSE_BREAK.pattern})")  # for match_spans
 _DIGIT_RUN = regex.compile(r"\d+")
+
+
+@cache
+def _candidate_words() -> frozenset[str]:
+    """The words that put a clause forward: number words and indefinite duals, with clitics."""
+    return number_word_forms() | _dual_word_forms()
 
 
 def _candidate_clauses(norm: str) -> tuple[list[tuple[int, int]], bool]:
     """The spans of the clauses that hold a digit, a number word or a dual noun, so that only
     they are tokenized (a paragraph usually states its figures in one or two clauses), and
     whether the line has a dual noun at all."""
-    words = letter_words(norm)  # shared with the quotes prefilter of the same line
-    duals = words & _dual_word_forms()
-    candidates = (words & number_word_forms()) | duals
-    positions = [m.start() for m in _DIGIT_RUN.finditer(norm)]
+    candidates = letter_words(norm) & _candidate_words()  # letter_words is shared with the quotes prefilter
+    first_digit = _DIGIT_RUN.search(norm)
+    if not candidates and first_digit is None:
+        return [], False  # quick reject: most lines
+    positions = [m.start() for m in _DIGIT_RUN.finditer(norm, first_digit.start())] if first_digit else []
     for word in candidates:
         i = norm.find(word)
         while i != -1:
             positions.append(i)
             i = norm.find(word, i + 1)
-    if not positions:
-        return [], False
-    cuts = [0, *(m.end() for m in _CLAUSE_BREAK.finditer(norm)), len(norm)]
+    # clause boundaries as running sums of the split's lengths (in C, no match objects)
+    cuts = [0, *match_spans(_CLAUSE_BREAK_SPLIT, norm)[2], len(norm)]
     spans: list[tuple[int, int]] = []
     for c in sorted({bisect_right(cuts, p) - 1 for p in positions}):
         start, end = cuts[c], cuts[c + 1]
@@ -590,4 +597,4 @@ def _candidate_clauses(norm: str) -> tuple[list[tuple[int, int]], bool]:
             spans[-1] = (spans[-1][0], end)
         else:
             spans.append((start, end))
-    return spans, bool(duals)
+    return spans, not candidates.isdisjoint(_dual_word_forms())
