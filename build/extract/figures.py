@@ -382,15 +382,21 @@ def _lookup(table: dict[str, str], phrase: str) -> str:
 
 def _context(norm: str, start: int) -> str | None:
     """The nearest cue among the two words before the figure (or before its qualifier)."""
-    contexts = _units().contexts
     words = _WORDS_AND_MARKS.findall(norm, max(0, start - 40), start)
     for word in reversed(words[-4:]):
         if not word[0].isalpha():
             return None  # a clause boundary
-        for candidate in (word, _strip_clitics(word)):
-            if candidate in contexts:
-                return contexts[candidate]
+        cue = _cue(word)
+        if cue is not None:
+            return cue
     return None
+
+
+@lru_cache(maxsize=65536)  # bounded: the words before every figure
+def _cue(word: str) -> str | None:
+    """The context a word cues, as written or without its clitics."""
+    contexts = _units().contexts
+    return contexts[word] if word in contexts else contexts.get(_strip_clitics(word))
 
 
 # --- rejection rules ---------------------------------------------------------------------------
@@ -398,6 +404,8 @@ def _context(norm: str, start: int) -> str | None:
 
 def _blocked_spans(norm: str) -> list[tuple[int, int]]:
     """Dates and times written with separators ("15-11-2020", "07:16") and page counters ("1500 / 1500")."""
+    if "/" not in norm and ":" not in norm and "-" not in norm:
+        return []  # quick reject: every such sequence has one of the separators
     return [m.span() for m in _DIGIT_SEQUENCE.finditer(norm)]
 
 
@@ -506,11 +514,11 @@ def _dual_figures(
     line: str, to_raw, norm: str, tokens: list[Token], taken: list[tuple[int, int]]
 ) -> list[Figure]:
     """Indefinite duals of known nouns: "نفذت عمليتين" → 2 operation."""
-    duals = _units().duals
+    duals, dual_words = _units().duals, _dual_word_forms()
     out = []
     for i, tok in enumerate(tokens):
-        if tok.kind != "word":
-            continue
+        if tok.text not in dual_words:
+            continue  # quick reject: a dual is one of these words once its clitics are stripped
         lead = _CLITIC.match(tok.text).end()
         noun = tok.text[lead:]
         if noun not in duals or _overlaps((tok.start, tok.end), taken):
@@ -545,7 +553,7 @@ def extract_figures(text: str, masked: Sequence[tuple[int, int]] = ()) -> list[F
     for clause_start, clause_end in clauses:
         tokens = tokenize(norm, clause_start, clause_end)
         for num in find_numbers(norm, tokens):
-            if num.start < claimed_until or _overlaps((num.start, num.end), blocked) or _is_designation(norm, num):
+            if num.start < claimed_until or (blocked and _overlaps((num.start, num.end), blocked)) or _is_designation(norm, num):
                 continue
             if masked and _overlaps(to_raw(num.start, num.end), masked):
                 continue
