@@ -64,3 +64,12 @@ def test_raw_span_is_the_offsets_definition(raw, start, end):
 @given(st.text(max_size=30))
 def test_has_arabic_is_the_letter_ranges(text):
     assert has_arabic(text) == any("\u0621" <= c <= "\u064a" or "\u0671" <= c <= "\u06d3" for c in text)
+
+
+def test_deleted_characters_are_found_where_translate_deletes_them():
+    """``_DELETED`` (stdlib re) finds exactly the characters the translation table deletes."""
+    from coalition_news.text import normalise
+
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    deleted = [i for i, ch in enumerate(every) if normalise.translation_table().get(ord(ch), ch) is None]
+    assert [m.start() for m in normalise._DELETED.finditer(every)] == deleted

@@ -19,7 +19,6 @@ from bisect import bisect_left, bisect_right
 from functools import lru_cache
 from itertools import accumulate
 
-import regex
 
 # Harakat, Quranic marks, superscript alef: meaning-preserving for matching purposes.
 _DIACRITICS = {chr(c) for c in range(0x064B, 0x0660)} | {"\u0670"} | {chr(c) for c in range(0x06D6, 0x06EE)}
@@ -71,7 +70,10 @@ _TABLE = TranslationTable({ord(c): None for c in _DELETE} | {ord(c): " " for c i
 def translation_table() -> dict[int, str | None]:
     """The ``str.translate`` table of the normalisation: code point → one character, or None (deleted)."""
     return _TABLE
-_DELETED = regex.compile("[" + "".join(regex.escape(c) for c in sorted(_DELETE)) + "]")
+
+
+# stdlib ``re``: a class of plain characters is a bitmap test there, ~4× faster than ``regex``
+_DELETED = re.compile("[" + "".join(re.escape(c) for c in sorted(_DELETE)) + "]")
 
 
 @lru_cache(maxsize=16384)
