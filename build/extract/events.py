@@ -23,15 +23,17 @@ A date with no trigger in reach is not an event (it is still a date mention of t
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from itertools import compress
 from typing import NamedTuple
 
 import regex
 
 from ..lexicon import load_lexicon
 from ..text.dates import DateMention, find_dates
-from ..text.normalise import NormalizedText, normalize
+from ..text.normalise import NormalizedText, match_spans, normalize
 from ..text.places import Place, find_places
 
 
@@ -117,7 +119,18 @@ class _Word(NamedTuple):
     patterns: tuple[frozenset[str], frozenset[str], frozenset[str]]  # ``_patterns_of`` the word
 
 
+class _Words(NamedTuple):
+    """The letter words of a normalised line as parallel lists, index by index: one ``split`` and
+    C-level maps instead of an object per word (a line has ~50 words, few of them triggers)."""
+
+    texts: list[str]
+    starts: list[int]  # normalised offsets of the whole word
+    ends: list[int]
+    any_of: list[frozenset[str]]  # the trigger patterns each word matches (``_patterns_of(w)[2]``)
+
+
 _WORD = regex.compile(r"\p{L}+")  # letters only: "قتل12" is the word قتل
+_WORD_SPLIT = regex.compile(r"(\p{L}+)")  # the same words, for ``match_spans``
 _PROCLITICS = ("وب", "ول", "فب", "فل", "و", "ف", "ب", "ل", "ك")
 
 
@@ -137,22 +150,21 @@ def _forms(word: str) -> tuple[tuple[str, ...], int]:
 
 
 @lru_cache(maxsize=65536)
-def _analysis(word: str) -> tuple[tuple[str, ...], int, tuple[frozenset[str], frozenset[str], frozenset[str]]]:
-    """``_forms`` and ``_patterns_of`` of a word in one cached look-up."""
-    return (*_forms(word), _patterns_of(word))
+def _any_pattern(word: str) -> frozenset[str]:
+    """Every trigger pattern the word matches, with or without its proclitic (empty for most words)."""
+    return _patterns_of(word)[2]
+
+
+def _word_table(norm: str) -> _Words:
+    """The letter words of a normalised line with the trigger patterns of each."""
+    texts, starts, ends = match_spans(_WORD_SPLIT, norm)
+    return _Words(texts, starts, ends, list(map(_any_pattern, texts)))
 
 
 def _words(norm: str) -> list[_Word]:
-    """The letter words of a normalised line with their forms (tuple.__new__: a hot loop)."""
-    new, analysis, find = tuple.__new__, _analysis, norm.find
-    out = []
-    end = 0
-    for word in _WORD.findall(norm):  # strings, then offsets by find (no match objects)
-        start = find(word, end)  # only non-letters lie between two words: this is its start
-        end = start + len(word)
-        forms, cut, patterns = analysis(word)
-        out.append(new(_Word, (forms, start, end, cut, patterns)))
-    return out
+    """The words of ``_word_table`` one object each (a readable view, for tests)."""
+    t = _word_table(norm)
+    return [_Word(_forms(w)[0], s, e, _forms(w)[1], _patterns_of(w)) for w, s, e in zip(t.texts, t.starts, t.ends)]
 
 
 @cache
@@ -189,10 +201,12 @@ def _singles_by_first() -> dict[str, tuple[_Trigger, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
-def _singles_starting(patterns: frozenset[str]) -> list[_Trigger]:
+@lru_cache(maxsize=4096)
+def _singles_starting(patterns: frozenset[str]) -> tuple[_Trigger, ...]:
+    """The single triggers whose first word is one of ``patterns``: longest phrase first, then by type."""
     index = _singles_by_first()
     found = [t for p in patterns for t in index.get(p, ())]
-    return sorted(found, key=lambda t: (-len(t.words), taxonomy().order[t.type]))
+    return tuple(sorted(found, key=lambda t: (-len(t.words), taxonomy().order[t.type])))
 
 
 class _Hit(NamedTuple):
@@ -201,34 +215,56 @@ class _Hit(NamedTuple):
     end: int
 
 
-def _find_triggers(words: list[_Word]) -> list[_Hit]:
-    """Every single and compound trigger among the words of a line.
+def _trigger_start(word: str, start: int) -> int:
+    """Where a trigger word's span starts: after its proclitic only when it matched without it,
+    so that بيان and كشفت keep their first letter (وأعلن → أعلن)."""
+    whole, cut_only, _ = _patterns_of(word)
+    return start + _forms(word)[1] if cut_only and not whole else start
 
-    A trigger's span leaves out a proclitic (وأعلن → أعلن) only when the word matched without it,
-    so that بيان and كشفت keep their first letter."""
-    tax = taxonomy()
-    matched = [w.patterns for w in words]
-    any_of = [m[2] for m in matched]
-    candidates = [i for i, a in enumerate(any_of) if a]  # most words match no pattern at all
-    start_of = lambda i: words[i].start + (words[i].cut if matched[i][1] and not matched[i][0] else 0)  # noqa: E731
+
+def _find_triggers(words: _Words) -> list[_Hit]:
+    """Every single and compound trigger among the words of a line."""
+    any_of = words.any_of
+    candidates = list(compress(range(len(any_of)), any_of))  # most words match no pattern at all
+    if not candidates:
+        return []
+    texts, starts, ends, n_words = words.texts, words.starts, words.ends, len(any_of)
     hits: list[_Hit] = []
     taken: set[int] = set()
     for i in candidates:
         for t in _singles_starting(any_of[i]):  # longest phrase first: "قصف جوي" before "قصف"
-            n = len(t.words)
-            if i + n <= len(words) and not (set(range(i, i + n)) & taken) and all(
-                t.words[k] in any_of[i + k] for k in range(n)
+            n = len(t.words)  # its first word matches word i (``_singles_starting``)
+            if i + n <= n_words and taken.isdisjoint(range(i, i + n)) and all(
+                t.words[k] in any_of[i + k] for k in range(1, n)
             ):
-                hits.append(_Hit(t.type, start_of(i), words[i + n - 1].end))
+                hits.append(_Hit(t.type, _trigger_start(texts[i], starts[i]), ends[i + n - 1]))
                 taken.update(range(i, i + n))
                 break
-    for name, heads, cues in tax.compounds:
-        for i in candidates:
-            if not any_of[i].isdisjoint(heads):
-                lo, hi = max(0, i - tax.window), min(len(words), i + tax.window + 1)
-                if any(lo <= j < hi and j != i and not any_of[j].isdisjoint(cues) for j in candidates):
-                    hits.append(_Hit(name, start_of(i), words[i].end))
+    heads_at: dict[int, list[int]] = {}  # compound → the candidates that are its head word, in order
+    cues_at: dict[int, list[int]] = {}
+    for i in candidates:
+        heads_of, cues_of = _compound_roles(any_of[i])
+        for c in heads_of:
+            heads_at.setdefault(c, []).append(i)
+        for c in cues_of:
+            cues_at.setdefault(c, []).append(i)
+    tax = taxonomy()
+    w = tax.window
+    for c in sorted(heads_at.keys() & cues_at.keys()):  # a compound needs a head with a cue within w words
+        cues = cues_at[c]
+        for i in heads_at[c]:
+            if any(j != i and i - w <= j <= i + w for j in cues):
+                hits.append(_Hit(tax.compounds[c][0], _trigger_start(texts[i], starts[i]), ends[i]))
     return hits
+
+
+@lru_cache(maxsize=4096)
+def _compound_roles(patterns: frozenset[str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The compounds (indices into ``taxonomy().compounds``) a word with these patterns may head,
+    and those it may cue."""
+    compounds = taxonomy().compounds
+    return (tuple(c for c, (_, heads, _) in enumerate(compounds) if not patterns.isdisjoint(heads)),
+            tuple(c for c, (_, _, cues) in enumerate(compounds) if not patterns.isdisjoint(cues)))
 
 
 # --- windows -----------------------------------------------------------------------------------
@@ -282,16 +318,21 @@ def _sentence_right(text: str, end: int, hi: int) -> int:
     return b
 
 
-def _words_between(words: list[_Word], a: int, b: int) -> int:
-    return sum(1 for w in words if a <= w.start and w.end <= b)
+def _inside(words: _Words, a: int, b: int) -> range:
+    """The indices of the words lying wholly in ``[a, b)``: starts and ends both rise with the index."""
+    return range(bisect_left(words.starts, a), bisect_right(words.ends, b))
 
 
-def _crosses_report(text: str, words: list[_Word], a: int, b: int) -> bool:
+def _words_between(words: _Words, a: int, b: int) -> int:
+    return len(_inside(words, a, b))
+
+
+def _crosses_report(text: str, words: _Words, a: int, b: int) -> bool:
     """Whether ``text[a:b]`` holds a complementizer (أن, إنه) or opens or closes a quotation."""
     if sum(text[a:b].count(q) for q in _QUOTES) % 2:  # an opened quotation, not a quoted name
         return True
     comp = taxonomy().complementizers
-    return any(a <= w.start and w.end <= b and (w.forms[0] in comp or (len(w.forms) > 1 and w.forms[1] in comp)) for w in words)
+    return any(not comp.isdisjoint(_forms(words.texts[i])[0][:2]) for i in _inside(words, a, b))
 
 
 def _pick(hits: list[_Hit], d_start: int, d_end: int) -> _Hit | None:
@@ -424,7 +465,7 @@ def extract_events(text: str, published: dt.date | None, published_latest: dt.da
         return []
     nt = NormalizedText.of(text)
     norm = nt.text
-    words = _words(norm)
+    words = _word_table(norm)
     hits = _find_triggers(words)
     places: list[Place] | None = None  # found once, and only for a line that has an event
     spans = [(nt.norm_index(m.start), nt.norm_index(m.end)) for m in mentions]

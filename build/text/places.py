@@ -18,6 +18,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from itertools import compress
 from typing import NamedTuple
 
 import babel
@@ -26,7 +27,7 @@ import regex
 
 from ..derived import memo
 from ..lexicon import load_lexicon
-from .normalise import NormalizedText, has_arabic, normalize
+from .normalise import NormalizedText, has_arabic, match_spans, normalize
 
 GEO_PRECISIONS = ("city", "district", "village", "governorate", "country", "region", "unknown")
 
@@ -126,21 +127,23 @@ def _build_gazetteer() -> _Gazetteer:
 
 
 _TOKEN = regex.compile(r"[\p{L}\p{N}]+|[()]|[^\s\p{L}\p{N}]")
+_TOKEN_SPLIT = regex.compile(r"([\p{L}\p{N}]+|[()]|[^\s\p{L}\p{N}])")  # the same tokens, for ``match_spans``
 _CLITICS = ("وب", "ول", "فب", "و", "ف", "ب", "ل")
+_ENTITIES, _HEADS = 0, 1  # the two tables a token may open an entry of
 
 
-class _Tok(NamedTuple):
-    word: str
-    start: int
-    end: int
+@cache
+def _tables() -> tuple[dict, dict]:
+    """The entity and head tables of the gazetteer, by table id."""
+    g = _gazetteer()
+    return g.entities, g.heads
 
 
 @cache
 def _first_tokens(table_id: int) -> dict[str, int]:
     """First token → longest key length, for the entity table (0) and the head table (1)."""
-    g = _gazetteer()
     out: dict[str, int] = {}
-    for key in (g.entities if table_id == 0 else g.heads):
+    for key in _tables()[table_id]:
         out[key[0]] = max(out.get(key[0], 0), len(key))
     return out
 
@@ -156,63 +159,62 @@ def _starts(word: str, table_id: int) -> tuple[tuple[str, int, int], ...]:
 @lru_cache(maxsize=65536)
 def _may_open(word: str) -> bool:
     """Whether a token may start a place unit: wordlike, and opening an entry of either table."""
-    return word[0].isalpha() and bool(_starts(word, 1) or _starts(word, 0))
+    return word[0].isalpha() and bool(_starts(word, _HEADS) or _starts(word, _ENTITIES))
 
 
-def _match_at(toks: list[_Tok], i: int, table) -> tuple[int, object] | None:
-    """Longest entry of ``table`` (keys: token tuples) at token i, the first token clitic-stripped."""
-    table_id = 0 if table is _gazetteer().entities else 1
-    for first, cut, longest in _starts(toks[i].word, table_id):
-        for n in range(min(longest, len(toks) - i), 0, -1):
-            key = (first,) + tuple(t.word for t in toks[i + 1: i + n])
+def _match_at(words: list[str], i: int, table_id: int) -> tuple[int, object] | None:
+    """Longest entry of a table (keys: token tuples) at token i, the first token clitic-stripped."""
+    table = _tables()[table_id]
+    for first, cut, longest in _starts(words[i], table_id):
+        for n in range(min(longest, len(words) - i), 0, -1):
+            key = (first, *words[i + 1: i + n])
             if key in table:
                 return n, (table[key], cut)
     return None
 
 
-def _is_wordlike(t: _Tok) -> bool:
-    return t.word[0].isalpha()
+def _is_wordlike(word: str) -> bool:
+    return word[0].isalpha()
 
 
-def _name_after_head(toks: list[_Tok], j: int) -> int:
+def _name_after_head(words: list[str], j: int) -> int:
     """How many tokens from j form the proper name after a place word ("تل عفر", "(جبل سنجار)")."""
     g = _gazetteer()
-    if j >= len(toks):
+    if j >= len(words):
         return 0
-    if toks[j].word == "(":
-        for k in range(j + 1, min(j + 5, len(toks))):
-            if toks[k].word == ")":
+    if words[j] == "(":
+        for k in range(j + 1, min(j + 5, len(words))):
+            if words[k] == ")":
                 return k - j + 1
         return 0
-    hit = _match_at(toks, j, g.entities)
+    hit = _match_at(words, j, _ENTITIES)
     if hit:
         return hit[0]
     n = 0
-    while j + n < len(toks) and n < 2:
-        t = toks[j + n]
-        if not _is_wordlike(t) or t.word in g.stop or (t.word,) in g.directions or _match_at(toks, j + n, g.heads):
+    while j + n < len(words) and n < 2:
+        w = words[j + n]
+        if not _is_wordlike(w) or w in g.stop or (w,) in g.directions or _match_at(words, j + n, _HEADS):
             break
-        if n == 1 and (toks[j].word.startswith("ال") or t.word.startswith("ال")):
+        if n == 1 and (words[j].startswith("ال") or w.startswith("ال")):
             break
         n += 1
     return n
 
 
-def _unit(toks: list[_Tok], i: int) -> tuple[int, str, _Entity | None, int] | None:
+def _unit(words: list[str], i: int) -> tuple[int, str, _Entity | None, int] | None:
     """A place unit at token i: (length, head kind or 'name', entity named, clitic cut of token i)."""
-    if not _starts(toks[i].word, 1) and not _starts(toks[i].word, 0):
-        return None  # most words open no entry of either table (both look-ups are cached)
-    g = _gazetteer()
-    head = _match_at(toks, i, g.heads)
+    if not _may_open(words[i]):
+        return None  # most words open no entry of either table (cached)
+    head = _match_at(words, i, _HEADS)
     if head:
         n, (kind, cut) = head
-        m = _name_after_head(toks, i + n)
-        named = _match_at(toks, i + n, g.entities) if m else None
+        m = _name_after_head(words, i + n)
+        named = _match_at(words, i + n, _ENTITIES) if m else None
         entity = named[1][0] if named and named[0] == m else None
         if kind == "governorate" and entity and entity.kind == "city":
             entity = _as_governorate(entity)
         return n + m, kind, entity, cut
-    hit = _match_at(toks, i, g.entities)
+    hit = _match_at(words, i, _ENTITIES)
     if hit:
         n, (entity, cut) = hit
         return n, "name", entity, cut
@@ -249,24 +251,35 @@ def _locatives() -> frozenset[tuple[str, ...]]:
     return frozenset(_tokens(w) for w in load_lexicon("places")["locatives"])
 
 
-def _after_locative(toks: list[_Tok], i: int, cut: int) -> bool:
+def _after_locative(words: list[str], i: int, cut: int) -> bool:
     """Whether the place unit at token i is introduced as a location (في X, بـX, قرب X)."""
-    if cut and toks[i].word[cut - 1] == "ب":
+    if cut and words[i][cut - 1] == "ب":
         return True
     loc = _locatives()
-    for n in (1, 2, 3):
-        if i - n >= 0 and tuple(t.word for t in toks[i - n: i]) in loc:
-            return True
-    return False
+    return any(i - n >= 0 and tuple(words[i - n: i]) in loc for n in (1, 2, 3))
 
 
-def _coordinated_with_place(toks: list[_Tok], i: int) -> bool:
+def _coordinated_with_place(words: list[str], i: int) -> bool:
     """A word in no list followed by "و" + a place word or name: "الدور وجبال مكحول"."""
-    g = _gazetteer()
-    if i == 0 or toks[i - 1].word != "في" or i + 1 >= len(toks) or not _is_wordlike(toks[i]) or not toks[i].word[0].isalpha() or toks[i].word in g.stop:
+    if i == 0 or words[i - 1] != "في" or i + 1 >= len(words) or not _is_wordlike(words[i]) or words[i] in _gazetteer().stop:
         return False
-    nxt = toks[i + 1].word
-    return nxt.startswith("و") and _is_wordlike(toks[i + 1]) and (_unit(toks, i + 1) or (None, None, None, 0))[3] == 1
+    nxt = words[i + 1]
+    return nxt.startswith("و") and (_unit(words, i + 1) or (None, None, None, 0))[3] == 1
+
+
+def _openers(words: list[str]) -> list[int]:
+    """The tokens that can start a place: those opening an entry of a table (``_may_open``, a
+    C-level map over a cache), and those after في (``_coordinated_with_place``)."""
+    opens = list(map(_may_open, words))
+    k = -1
+    try:
+        while True:
+            k = words.index("في", k + 1)
+            if k + 1 < len(words):
+                opens[k + 1] = True
+    except ValueError:
+        pass
+    return list(compress(range(len(words)), opens))
 
 
 def find_places(text: str, locative_only: bool = True) -> list[Place]:
@@ -277,42 +290,35 @@ def find_places(text: str, locative_only: bool = True) -> list[Place]:
     """
     g = _gazetteer()
     nt = NormalizedText.of(text)
-    new = tuple.__new__  # builds the named tuple without its Python-level __new__ (hot loop)
-    toks = []
-    find, end = nt.text.find, 0
-    for word in _TOKEN.findall(nt.text):  # only spaces lie between tokens: find gives each start
-        start = find(word, end)
-        end = start + len(word)
-        toks.append(new(_Tok, (word, start, end)))
+    words, starts, ends = match_spans(_TOKEN_SPLIT, nt.text)  # only spaces lie between tokens
     out: list[Place] = []
     # Only a token that opens an entry of a table, or follows في, can start a place: the others are
     # skipped without the per-token tests (``_unit`` and ``_coordinated_with_place`` say no to them).
-    may_open = _may_open
-    openers = [k for k, t in enumerate(toks) if may_open(t.word) or (k and toks[k - 1].word == "في")]
+    openers = _openers(words)
     i = 0
-    while i < len(toks):
+    while i < len(words):
         k = bisect_left(openers, i)
         if k == len(openers):
             break
         i = openers[k]
-        unit = _unit(toks, i) if _is_wordlike(toks[i]) else None
-        if unit is None and _coordinated_with_place(toks, i):
+        unit = _unit(words, i)
+        if unit is None and _coordinated_with_place(words, i):
             unit = (1, "name", None, 0)  # "في الدور وجبال مكحول": a name in no list, joined to a place
-        if unit is None or (locative_only and not _after_locative(toks, i, unit[3])):
+        if unit is None or (locative_only and not _after_locative(words, i, unit[3])):
             i += 1
             continue
         n, kind, entity, cut = unit
         start_tok, end_tok, entities = i, i + n, [entity] if entity else []
-        while end_tok < len(toks):  # chain: "… غربي محافظة الأنبار", "… بقضاء سنجار", "… شمالي العراق"
-            d = next((k for k in (2, 1) if tuple(t.word for t in toks[end_tok:end_tok + k]) in g.directions), 0)
-            nxt = _unit(toks, end_tok + d) if end_tok + d < len(toks) and _is_wordlike(toks[end_tok + d]) else None
-            if nxt is None or (d == 0 and not (nxt[3] and toks[end_tok].word[: nxt[3]] in ("ب", "و", "وب"))):
+        while end_tok < len(words):  # chain: "… غربي محافظة الأنبار", "… بقضاء سنجار", "… شمالي العراق"
+            d = next((k for k in (2, 1) if tuple(words[end_tok:end_tok + k]) in g.directions), 0)
+            nxt = _unit(words, end_tok + d) if end_tok + d < len(words) else None
+            if nxt is None or (d == 0 and not (nxt[3] and words[end_tok][: nxt[3]] in ("ب", "و", "وب"))):
                 break
             if nxt[2]:
                 entities.append(nxt[2])
             end_tok = end_tok + d + nxt[0]
-        s = toks[start_tok].start + cut
-        e = toks[end_tok - 1].end
+        s = starts[start_tok] + cut
+        e = ends[end_tok - 1]
         raw_s, raw_e = nt.raw_span(s, e)
         out.append(Place(raw_s, raw_e, text[raw_s:raw_e], **_resolve(entities)))
         i = end_tok
