@@ -230,15 +230,15 @@ def _find_triggers(words: _Words) -> list[_Hit]:
         return []
     texts, starts, ends, n_words = words.texts, words.starts, words.ends, len(any_of)
     hits: list[_Hit] = []
-    taken: set[int] = set()
+    taken = 0  # the words before this index may belong to a single trigger found already
     for i in candidates:
+        if i < taken:
+            continue  # inside a phrase: every trigger tried here would include word i
         for t in _singles_starting(any_of[i]):  # longest phrase first: "قصف جوي" before "قصف"
             n = len(t.words)  # its first word matches word i (``_singles_starting``)
-            if i + n <= n_words and taken.isdisjoint(range(i, i + n)) and all(
-                t.words[k] in any_of[i + k] for k in range(1, n)
-            ):
+            if n == 1 or (i + n <= n_words and all(t.words[k] in any_of[i + k] for k in range(1, n))):
                 hits.append(_Hit(t.type, _trigger_start(texts[i], starts[i]), ends[i + n - 1]))
-                taken.update(range(i, i + n))
+                taken = i + n
                 break
     heads_at: dict[int, list[int]] = {}  # compound → the candidates that are its head word, in order
     cues_at: dict[int, list[int]] = {}
@@ -275,47 +275,62 @@ _QUOTES = '"«»“”'
 
 
 _QUOTED_NAME = regex.compile(r'["«“][^"«»“”،,.:;]{1,40}["»”]')
+# one punctuation mark of a set, searched forwards, or backwards for the last one before a point
+_CLAUSE_MARK, _CLAUSE_MARK_BEFORE = (regex.compile(f"{flag}[{regex.escape(_CLAUSE_END)}]") for flag in ("", "(?r)"))
+_SENTENCE_MARK, _SENTENCE_MARK_BEFORE = (regex.compile(f"{flag}[{regex.escape(_SENTENCE_END)}]") for flag in ("", "(?r)"))
 
 
-def _quoted_names(text: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=256)
+def _quoted_names(text: str) -> tuple[tuple[int, int], ...]:
     """Short quotations of at most four words ("العزم الصلب", "داعش"): names, not clause ends."""
-    return [m.span() for m in _QUOTED_NAME.finditer(text) if len(m.group().split()) <= 4]
+    return tuple(m.span() for m in _QUOTED_NAME.finditer(text) if len(m.group().split()) <= 4)
+
+
+def _ends_clause(text: str, m) -> bool:
+    """Whether a clause mark found by a search ends the clause: not the quotation mark of a name."""
+    return m.group() not in _QUOTES or not any(a <= m.start() < b for a, b in _quoted_names(text))
 
 
 def _clause(text: str, start: int, end: int, lo: int, hi: int) -> tuple[int, int]:
     """The clause around ``text[start:end]`` within ``[lo, hi)``; punctuation touching the date is
     skipped, and so are the quotation marks of a quoted name."""
-    names = _quoted_names(text)
-    inside_name = lambda i: any(a <= i < b for a, b in names)  # noqa: E731
     a = start
     while a > lo and text[a - 1] == " ":
         a -= 1
     if a > lo and text[a - 1] in "،,":
         a -= 1
-    while a > lo and (text[a - 1] not in _CLAUSE_END or (text[a - 1] in _QUOTES and inside_name(a - 1))):
-        a -= 1
+    if a > lo:  # one past the last clause mark in text[lo:a], else lo
+        m = _CLAUSE_MARK_BEFORE.search(text, lo, a)
+        while m and not _ends_clause(text, m):
+            m = _CLAUSE_MARK_BEFORE.search(text, lo, m.start())
+        a = m.end() if m else lo
     b = end
     while b < hi and text[b] in " )":
         b += 1
     if b < hi and text[b] in "،,":
         b += 1
-    while b < hi and (text[b] not in _CLAUSE_END or (text[b] in _QUOTES and inside_name(b))):
-        b += 1
+    if b < hi:  # the first clause mark in text[b:hi], else hi
+        m = _CLAUSE_MARK.search(text, b, hi)
+        while m and not _ends_clause(text, m):
+            m = _CLAUSE_MARK.search(text, m.end(), hi)
+        b = m.start() if m else hi
     return a, b
 
 
 def _sentence_left(text: str, start: int, lo: int) -> int:
-    a = start
-    while a > lo and text[a - 1] not in _SENTENCE_END:
-        a -= 1
-    return a
+    """One past the last sentence mark in text[lo:start], else lo (``start`` if not after lo)."""
+    if start <= lo:
+        return start
+    m = _SENTENCE_MARK_BEFORE.search(text, lo, start)
+    return m.end() if m else lo
 
 
 def _sentence_right(text: str, end: int, hi: int) -> int:
-    b = end
-    while b < hi and text[b] not in _SENTENCE_END:
-        b += 1
-    return b
+    """The first sentence mark in text[end:hi], else hi (``end`` if not before hi)."""
+    if end >= hi:
+        return end
+    m = _SENTENCE_MARK.search(text, end, hi)
+    return m.start() if m else hi
 
 
 def _inside(words: _Words, a: int, b: int) -> range:
@@ -433,6 +448,36 @@ def _actor_patterns():
     return actor, by_hand, against
 
 
+@cache
+def _actor_openers() -> frozenset[str] | None:
+    """The letter words an actor match can start with: the first word of a name or head, bare or
+    after a proclitic. A match is not preceded by a letter, and its first word (a name's, a
+    head's) is followed by a space or a non-letter, so it begins a letter word that is one of
+    these. None when a first word is not all letters (then every position is tried)."""
+    lex = load_lexicon("actors")
+    firsts = {normalize(n).split()[0] for n in list(lex["names"]) + list(lex["heads"])}
+    if not all(_WORD.fullmatch(f) for f in firsts):
+        return None
+    return frozenset(firsts | {c + f for f in firsts for c in "وفبل"})
+
+
+def _actor_matches(actor, window: str) -> list:
+    """``actor.finditer(window)``, tried only where a letter word of ``_actor_openers`` starts:
+    the next match is the first one at such a start at or after the end of the previous one."""
+    openers = _actor_openers()
+    if openers is None:
+        return list(actor.finditer(window))
+    texts, starts, _ = match_spans(_WORD_SPLIT, window)
+    out, pos = [], 0
+    for word, start in zip(texts, starts):
+        if start >= pos and word in openers:
+            m = actor.match(window, start)
+            if m:
+                out.append(m)
+                pos = m.end()
+    return out
+
+
 def _actors(text: str, a: int, b: int, anchor: tuple[int, int]) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
     """Normalised spans of actor1 (who acted) and actor2 (the target) in ``text[a:b]``.
 
@@ -441,7 +486,7 @@ def _actors(text: str, a: int, b: int, anchor: tuple[int, int]) -> tuple[tuple[i
     actor after ضد, استهدف or على that follows the trigger.
     """
     actor, by_hand, against = _actor_patterns()
-    found = [(a + m.start("a"), a + m.end("a")) for m in actor.finditer(text[a:b])]
+    found = [(a + m.start("a"), a + m.end("a")) for m in _actor_matches(actor, text[a:b])]
     is_target = lambda sp: bool(against.search(text[max(a, sp[0] - 25): sp[0]]))  # noqa: E731
     m = by_hand.search(text[a:b])
     first: tuple[int, int] | None = (a + m.start("a"), a + m.end("a")) if m else None

@@ -1,0 +1,150 @@
+"""The fast paths of the event extractor and the place finder give what the plain definitions give.
+
+Each reference below is the straightforward form (a loop over characters, a scan of every word, a
+``finditer`` over the whole window) that the module replaced by searches, bisection and prefilters.
+"""
+
+from __future__ import annotations
+
+import regex
+from hypothesis import given, settings, strategies as st
+
+from coalition_news.extract import events
+from coalition_news.text import places
+from coalition_news.text.normalise import NormalizedText, normalize
+
+# letters (trigger, actor, place and complementizer material), digits, clause and sentence marks, quotes
+_ALPHABET = "قتلاوفبكنيهمدصرعشجط 0123456789.,،؛:!?؟\"«»“”()-\t"
+_texts = st.text(alphabet=_ALPHABET, max_size=80)
+_PHRASES = ["قتل", "وأعلن", "قصف جوي", "غارة", "القوات العراقية", "داعش", "على يد مسلحين", "أن", "إنه", "قال",
+            "في محافظة ديالى", "بقضاء سنجار", "جنوب", "«العزم الصلب»", "ضد", "التحالف الدولي", "، ", ". ", "\"", " "]
+_phrased = st.lists(st.sampled_from(_PHRASES) | _texts, max_size=12).map(" ".join)
+
+
+def _norm(text: str) -> str:
+    return NormalizedText.of(text).text
+
+
+# --- references ---------------------------------------------------------------------------------
+
+def _clause_reference(text, start, end, lo, hi):
+    names = [m.span() for m in events._QUOTED_NAME.finditer(text) if len(m.group().split()) <= 4]
+    inside_name = lambda i: any(a <= i < b for a, b in names)  # noqa: E731
+    a = start
+    while a > lo and text[a - 1] == " ":
+        a -= 1
+    if a > lo and text[a - 1] in "،,":
+        a -= 1
+    while a > lo and (text[a - 1] not in events._CLAUSE_END or (text[a - 1] in events._QUOTES and inside_name(a - 1))):
+        a -= 1
+    b = end
+    while b < hi and text[b] in " )":
+        b += 1
+    if b < hi and text[b] in "،,":
+        b += 1
+    while b < hi and (text[b] not in events._CLAUSE_END or (text[b] in events._QUOTES and inside_name(b))):
+        b += 1
+    return a, b
+
+
+def _sentence_left_reference(text, start, lo):
+    a = start
+    while a > lo and text[a - 1] not in events._SENTENCE_END:
+        a -= 1
+    return a
+
+
+def _sentence_right_reference(text, end, hi):
+    b = end
+    while b < hi and text[b] not in events._SENTENCE_END:
+        b += 1
+    return b
+
+
+def _triggers_reference(norm):
+    """Every single trigger tried at every word, every compound head against every word."""
+    tax = events.taxonomy()
+    words = [(m.group(), m.start(), m.end()) for m in events._WORD.finditer(norm)]
+    pats = [events._patterns_of(w) for w, _, _ in words]
+    any_of = [p[2] for p in pats]
+    start_of = lambda i: words[i][1] + (events._forms(words[i][0])[1] if pats[i][1] and not pats[i][0] else 0)  # noqa: E731
+    hits, taken = [], set()
+    for i in range(len(words)):
+        found = [t for t in tax.singles if t.words[0] in any_of[i]]
+        for t in sorted(found, key=lambda t: (-len(t.words), tax.order[t.type])):
+            n = len(t.words)
+            if i + n <= len(words) and not (set(range(i, i + n)) & taken) and all(t.words[k] in any_of[i + k] for k in range(n)):
+                hits.append((t.type, start_of(i), words[i + n - 1][2]))
+                taken.update(range(i, i + n))
+                break
+    for name, heads, cues in tax.compounds:
+        for i in range(len(words)):
+            if not any_of[i].isdisjoint(heads):
+                lo, hi = max(0, i - tax.window), min(len(words), i + tax.window + 1)
+                if any(j != i and not any_of[j].isdisjoint(cues) for j in range(lo, hi)):
+                    hits.append((name, start_of(i), words[i][2]))
+    return hits
+
+
+# --- properties ---------------------------------------------------------------------------------
+
+@settings(max_examples=400, deadline=None)
+@given(_texts | _phrased, st.integers(0, 90), st.integers(0, 90), st.integers(0, 90), st.integers(0, 90))
+def test_clause_and_sentence_bounds_match_the_character_loops(text, p, q, lo, hi):
+    norm = _norm(text)
+    start, end = sorted((min(p, len(norm)), min(q, len(norm))))
+    lo, hi = min(lo, len(norm)), min(hi, len(norm))  # lo > start and hi < end too: the loops' edge cases
+    assert events._clause(norm, start, end, lo, hi) == _clause_reference(norm, start, end, lo, hi)
+    assert events._sentence_left(norm, start, lo) == _sentence_left_reference(norm, start, lo)
+    assert events._sentence_right(norm, end, hi) == _sentence_right_reference(norm, end, hi)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_phrased)
+def test_triggers_match_the_scan_of_every_word(text):
+    norm = _norm(text)
+    assert [tuple(h) for h in events._find_triggers(events._word_table(norm))] == _triggers_reference(norm)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_texts | _phrased, st.integers(0, 90), st.integers(0, 90))
+def test_word_counts_and_complementizers_match_the_scan(text, a, b):
+    norm = _norm(text)
+    words = events._word_table(norm)
+    spans = [(m.group(), m.start(), m.end()) for m in events._WORD.finditer(norm)]
+    assert list(zip(words.texts, words.starts, words.ends)) == spans
+    assert words.any_of == [events._patterns_of(w)[2] for w, _, _ in spans]
+    inside = [w for w, s, e in spans if a <= s and e <= b]
+    assert events._words_between(words, a, b) == len(inside)
+    comp = events.taxonomy().complementizers
+    expected = sum(norm[a:b].count(q) for q in events._QUOTES) % 2 == 1 or any(
+        events._forms(w)[0][0] in comp or (len(events._forms(w)[0]) > 1 and events._forms(w)[0][1] in comp) for w in inside)
+    assert events._crosses_report(norm, words, a, b) == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(_texts | _phrased)
+def test_actor_matches_are_the_finditer_matches(text):
+    norm = _norm(text)
+    actor = events._actor_patterns()[0]
+    assert [m.span() for m in events._actor_matches(actor, norm)] == [m.span() for m in actor.finditer(norm)]
+
+
+def test_actor_openers_cover_every_name_and_head():
+    openers = events._actor_openers()
+    assert openers is not None
+    for phrase in ("التحالف الدولي", "وداعش", "لقوات الأمن", "بالقوات العراقية", "فالحكومة العراقية"):
+        assert events._actor_patterns()[0].search(normalize(phrase))
+        assert events._WORD.match(normalize(phrase)).group() in openers
+
+
+@settings(max_examples=300, deadline=None)
+@given(_texts | _phrased)
+def test_place_tokens_are_the_finditer_tokens(text):
+    from coalition_news.text.normalise import match_spans
+
+    norm = _norm(text)
+    words, starts, ends = match_spans(places._TOKEN_SPLIT, norm)
+    assert list(zip(words, starts, ends)) == [(m.group(), m.start(), m.end()) for m in places._TOKEN.finditer(norm)]
+    reference = [k for k, w in enumerate(words) if places._may_open(w) or (k and words[k - 1] == "في")]
+    assert places._openers(words) == reference
