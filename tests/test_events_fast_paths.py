@@ -122,12 +122,28 @@ def test_word_counts_and_complementizers_match_the_scan(text, a, b):
     assert events._crosses_report(norm, words, a, b) == expected
 
 
-@settings(max_examples=400, deadline=None)
-@given(_texts | _phrased)
-def test_actor_matches_are_the_finditer_matches(text):
+@settings(max_examples=500, deadline=None)
+@given(_texts | _phrased, st.integers(0, 90), st.integers(0, 90))
+def test_actor_matches_are_the_finditer_matches(text, a, b):
     norm = _norm(text)
+    a, b = min(a, len(norm)), min(b, len(norm))  # windows cutting words at either edge, and empty ones
     actor = events._actor_patterns()[0]
-    assert [m.span() for m in events._actor_matches(actor, norm)] == [m.span() for m in actor.finditer(norm)]
+    fast = events._actor_matches(actor, norm, a, b, events._word_table(norm))
+    assert [m.span() for m in fast] == [m.span() for m in actor.finditer(norm[a:b])]
+    whole = events._actor_matches(actor, norm, 0, len(norm), events._word_table(norm))
+    assert [m.span() for m in whole] == [m.span() for m in actor.finditer(norm)]
+
+
+def test_actor_matches_in_every_window_of_a_few_lines():
+    """Every window, so also those cutting a word into one that opens a match ("و|داعش")."""
+    actor = events._actor_patterns()[0]
+    for line in ("قصفت والقوات العراقية وداعش، فالتحالف الدولي", "XوداعشY لقوات الأمن بالحكومة العراقية 3"):
+        norm = _norm(line)
+        words = events._word_table(norm)
+        for a in range(len(norm) + 1):
+            for b in range(a, len(norm) + 1):
+                fast = events._actor_matches(actor, norm, a, b, words)
+                assert [m.span() for m in fast] == [m.span() for m in actor.finditer(norm[a:b])], (a, b)
 
 
 def test_actor_openers_cover_every_name_and_head():

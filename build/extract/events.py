@@ -461,32 +461,40 @@ def _actor_openers() -> frozenset[str] | None:
     return frozenset(firsts | {c + f for f in firsts for c in "وفبل"})
 
 
-def _actor_matches(actor, window: str) -> list:
-    """``actor.finditer(window)``, tried only where a letter word of ``_actor_openers`` starts:
-    the next match is the first one at such a start at or after the end of the previous one."""
+def _actor_matches(actor, text: str, a: int, b: int, words: _Words) -> list:
+    """``actor.finditer(text[a:b])``, tried only where a word of ``_actor_openers`` starts (the
+    words of the window are those of the line, ``words``, the two at its edges clipped): the next
+    match is the first one at such a start at or after the end of the previous one."""
+    window = text[a:b]
     openers = _actor_openers()
     if openers is None:
         return list(actor.finditer(window))
-    texts, starts, _ = match_spans(_WORD_SPLIT, window)
+    starts, ends, texts = words.starts, words.ends, words.texts
+    i, j = bisect_right(ends, a), bisect_left(starts, b)  # the words overlapping [a, b)
+    opening = [starts[k] for k in compress(range(i, j), map(openers.__contains__, texts[i:j])) if a <= starts[k] and ends[k] <= b]
+    for k in {i, j - 1} if i < j else ():  # an edge word cut by the window is a word of the window as cut
+        lo, hi = max(starts[k], a), min(ends[k], b)
+        if (lo, hi) != (starts[k], ends[k]) and text[lo:hi] in openers:
+            opening.append(lo)
     out, pos = [], 0
-    for word, start in zip(texts, starts):
-        if start >= pos and word in openers:
-            m = actor.match(window, start)
+    for start in sorted(opening):
+        if start - a >= pos:
+            m = actor.match(window, start - a)
             if m:
                 out.append(m)
                 pos = m.end()
     return out
 
 
-def _actors(text: str, a: int, b: int, anchor: tuple[int, int]) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
-    """Normalised spans of actor1 (who acted) and actor2 (the target) in ``text[a:b]``.
+def _actors(text: str, a: int, b: int, anchor: tuple[int, int], words: _Words) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+    """Normalised spans of actor1 (who acted) and actor2 (the target) in ``text[a:b]`` (``words``: those of ``text``).
 
     actor1: "على يد X"; else the actor right after the trigger (VSO: "نفذت طائرات التحالف"); else
     the first actor of the window before the trigger (SVO: "القوات العراقية تنفذ"). actor2: the first
     actor after ضد, استهدف or على that follows the trigger.
     """
     actor, by_hand, against = _actor_patterns()
-    found = [(a + m.start("a"), a + m.end("a")) for m in _actor_matches(actor, text[a:b])]
+    found = [(a + m.start("a"), a + m.end("a")) for m in _actor_matches(actor, text, a, b, words)]
     is_target = lambda sp: bool(against.search(text[max(a, sp[0] - 25): sp[0]]))  # noqa: E731
     m = by_hand.search(text[a:b])
     first: tuple[int, int] | None = (a + m.start("a"), a + m.end("a")) if m else None
@@ -533,12 +541,12 @@ def extract_events(text: str, published: dt.date | None, published_latest: dt.da
                      key=lambda h: h.start)
         if places is None:
             places = find_places(text)
-        events.append(_event(text, nt, mention, best, anchor, window, _sentence_right(norm, cb, hi), places))
+        events.append(_event(text, nt, mention, best, anchor, window, _sentence_right(norm, cb, hi), places, words))
     return events
 
 
 def _event(text: str, nt: NormalizedText, m: DateMention, hit: _Hit, anchor: _Hit, window: tuple[int, int],
-           right_end: int, places: list[Place]) -> Event:
+           right_end: int, places: list[Place], words: _Words) -> Event:
     tax = taxonomy()
     spec = tax.types[hit.type]
     a, b = window
@@ -547,7 +555,7 @@ def _event(text: str, nt: NormalizedText, m: DateMention, hit: _Hit, anchor: _Hi
     raw_b = _before_subordinate_clause(text, max(m.end, t_end), raw_b)
     place = _nearest_place(places, raw_a, raw_b, (t_start + m.start) // 2)
     killed, hurt = _casualties(nt.text[a:right_end])
-    actor1, actor2 = _actors(nt.text, a, right_end, (anchor.start, anchor.end))
+    actor1, actor2 = _actors(nt.text, a, right_end, (anchor.start, anchor.end), words)
     as_text = lambda span: text[slice(*nt.raw_span(*span))] if span else None  # noqa: E731
     return Event(
         start=m.start, end=m.end, date_text=m.text, date_start=m.date_start, date_end=m.date_end,
