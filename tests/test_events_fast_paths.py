@@ -164,3 +164,22 @@ def test_place_tokens_are_the_finditer_tokens(text):
     assert list(zip(words, starts, ends)) == [(m.group(), m.start(), m.end()) for m in places._TOKEN.finditer(norm)]
     reference = [k for k, w in enumerate(words) if places._may_open(w) or (k and words[k - 1] == "في")]
     assert places._openers(words) == reference
+
+
+def test_spelled_out_classes_split_like_regex_below_u3000():
+    """Every character below U+3000, alone and between letters, splits the same under both engines."""
+    chars = "".join(map(chr, range(places._SPELLED_BELOW)))
+    for fast, plain in ((events._WORD_SPLIT_RE, events._WORD_SPLIT), (places._TOKEN_SPLIT_RE, places._TOKEN_SPLIT)):
+        assert fast.split(chars) == plain.split(chars)
+        for c in chars:
+            sample = f"ق{c}ل {c}1{c}"
+            assert fast.split(sample) == plain.split(sample), hex(ord(c))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_ALPHABET + "\u2fff\u3000\u4e00\U0001d400²\x1c\u00a0", max_size=60) | st.text(max_size=30))
+def test_fast_split_is_match_spans_of_the_regex_pattern(text):
+    from coalition_news.text.normalise import match_spans
+
+    for fast, plain in ((events._WORD_SPLIT_RE, events._WORD_SPLIT), (places._TOKEN_SPLIT_RE, places._TOKEN_SPLIT)):
+        assert places.fast_split(plain, fast, text) == match_spans(plain, text)

@@ -23,6 +23,7 @@ A date with no trigger in reach is not an event (it is still a date mention of t
 from __future__ import annotations
 
 import datetime as dt
+import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -34,7 +35,7 @@ import regex
 from ..lexicon import load_lexicon
 from ..text.dates import DateMention, find_dates
 from ..text.normalise import NormalizedText, match_spans, normalize
-from ..text.places import Place, find_places
+from ..text.places import Place, fast_split, find_places, spelled_out
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ class _Words(NamedTuple):
 
 _WORD = regex.compile(r"\p{L}+")  # letters only: "قتل12" is the word قتل
 _WORD_SPLIT = regex.compile(r"(\p{L}+)")  # the same words, for ``match_spans``
+_WORD_SPLIT_RE = re.compile("([" + spelled_out(r"\p{L}") + "]+)")  # the same below U+3000 (``fast_split``)
 _PROCLITICS = ("وب", "ول", "فب", "فل", "و", "ف", "ب", "ل", "ك")
 
 
@@ -157,7 +159,7 @@ def _any_pattern(word: str) -> frozenset[str]:
 
 def _word_table(norm: str) -> _Words:
     """The letter words of a normalised line with the trigger patterns of each."""
-    texts, starts, ends = match_spans(_WORD_SPLIT, norm)
+    texts, starts, ends = fast_split(_WORD_SPLIT, _WORD_SPLIT_RE, norm)
     return _Words(texts, starts, ends, list(map(_any_pattern, texts)))
 
 
