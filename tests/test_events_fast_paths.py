@@ -6,7 +6,6 @@ Each reference below is the straightforward form (a loop over characters, a scan
 
 from __future__ import annotations
 
-import regex
 from hypothesis import given, settings, strategies as st
 
 from coalition_news.extract import events

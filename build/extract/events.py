@@ -34,7 +34,7 @@ import regex
 
 from ..lexicon import load_lexicon
 from ..text.dates import DateMention, find_dates
-from ..text.normalise import NormalizedText, match_spans, normalize
+from ..text.normalise import NormalizedText, normalize
 from ..text.places import Place, fast_split, find_places, spelled_out
 
 
