@@ -361,9 +361,13 @@ def test_a_quote_given_its_speaker_equals_dataclasses_replace():
     from coalition_news.extract.quotes import _with_speaker
     from coalition_news.extract.speakers import SpeakerRef
 
+    from dataclasses import fields
+
     q = Quote(3, 5, 9, "نعم", "قال", "explicit", None, "«", True)
     ref = SpeakerRef("سامي حداد", "person", "العقيد")
     assert _with_speaker(q, ref) == replace(q, speaker=ref)
+    # a field added to Quote, even with a default, fails this count: pass it on in _with_speaker
+    assert len(fields(Quote)) == len(q.__dict__) == 9
 
 
 def test_words_are_counted_up_to_one_more_than_a_short_quotation():
