@@ -487,13 +487,13 @@ def _keyed_records(path: Path) -> tuple[bytes, pa.Table, _LineRecords | _ListedR
     names = next(csv.reader([header.decode("utf-8")]))
     keys = [k for k in _SAMPLE_KEYS if k in names]
     if keys:
+        data = path.read_bytes()  # read once: the key columns are parsed from it, the records cut from it
         ids = pacsv.read_csv(
-            path,
+            pa.BufferReader(data),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(include_columns=keys, column_types={k: pa.string() for k in keys},
                                                  strings_can_be_null=False),
         )
-        data = path.read_bytes()
         line_ends = np.flatnonzero(np.frombuffer(data, np.uint8) == ord("\n")) + 1
         if data.endswith(b"\n") and ids.num_rows == len(line_ends) - 1:
             return header, ids, _LineRecords(data, line_ends[:-1], line_ends[1:])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from hypothesis import given, settings, strategies as st
 
 from coalition_news.extract import events
-from coalition_news.text import places
+from coalition_news.text import normalise, places
 from coalition_news.text.normalise import NormalizedText, normalize
 
 # letters (trigger, actor, place and complementizer material), digits, clause and sentence marks, quotes
@@ -167,7 +167,7 @@ def test_place_tokens_are_the_finditer_tokens(text):
 
 def test_spelled_out_classes_split_like_regex_below_u3000():
     """Every character below U+3000, alone and between letters, splits the same under both engines."""
-    chars = "".join(map(chr, range(places._SPELLED_BELOW)))
+    chars = "".join(map(chr, range(normalise._SPELLED_BELOW)))
     for fast, plain in ((events._WORD_SPLIT_RE, events._WORD_SPLIT), (places._TOKEN_SPLIT_RE, places._TOKEN_SPLIT)):
         assert fast.split(chars) == plain.split(chars)
         for c in chars:
@@ -181,4 +181,4 @@ def test_fast_split_is_match_spans_of_the_regex_pattern(text):
     from coalition_news.text.normalise import match_spans
 
     for fast, plain in ((events._WORD_SPLIT_RE, events._WORD_SPLIT), (places._TOKEN_SPLIT_RE, places._TOKEN_SPLIT)):
-        assert places.fast_split(plain, fast, text) == match_spans(plain, text)
+        assert normalise.fast_split(plain, fast, text) == match_spans(plain, text)

@@ -34,8 +34,8 @@ import regex
 
 from ..lexicon import load_lexicon
 from ..text.dates import DateMention, find_dates
-from ..text.normalise import NormalizedText, normalize
-from ..text.places import Place, fast_split, find_places, spelled_out
+from ..text.normalise import NormalizedText, fast_split, normalize, spelled_out
+from ..text.places import Place, find_places
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ class _Words(NamedTuple):
 
 
 _WORD = regex.compile(r"\p{L}+")  # letters only: "قتل12" is the word قتل
-_WORD_SPLIT = regex.compile(r"(\p{L}+)")  # the same words, for ``match_spans``
+_WORD_SPLIT = regex.compile(f"({_WORD.pattern})")  # the same words, for ``match_spans``
 _WORD_SPLIT_RE = re.compile("([" + spelled_out(r"\p{L}") + "]+)")  # the same below U+3000 (``fast_split``)
 _PROCLITICS = ("وب", "ول", "فب", "فل", "و", "ف", "ب", "ل", "ك")
 

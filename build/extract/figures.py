@@ -43,7 +43,7 @@ import regex
 from babel.dates import get_month_names
 
 from ..lexicon import load_lexicon
-from ..text.normalise import NormalizedText, letter_words, match_spans, normalize
+from ..text.normalise import NormalizedText, letter_words, match_spans, normalize, prefix_tree
 from ..text.numbers import NumberMatch, Token, find_numbers, number_word_forms, tokenize, word_info
 
 __all__ = ["Figure", "extract_figures"]
@@ -106,13 +106,6 @@ def _longest_first(phrases: Iterable[str]) -> str:
     the phrases sorted longest first matches, because no two branches of a node start with the
     same character (and phrases hold single spaces only), and an optional branch is tried before
     the phrase ending there."""
-    tree: dict[str, dict] = {}
-    for phrase in phrases:
-        node = tree
-        for ch in phrase:
-            node = node.setdefault(ch, {})
-        node[""] = {}  # a phrase ends here
-
     def branches(node: dict[str, dict]) -> str:
         alternatives = [(r"\s+" if ch == " " else regex.escape(ch)) + branches(child) for ch, child in sorted(node.items()) if ch]
         if not alternatives:
@@ -120,7 +113,7 @@ def _longest_first(phrases: Iterable[str]) -> str:
         group = alternatives[0] if len(alternatives) == 1 and "" not in node else "(?:" + "|".join(alternatives) + ")"
         return group + "?" if "" in node else group
 
-    return branches(tree)
+    return branches(prefix_tree(phrases))
 
 
 @dataclass(frozen=True)

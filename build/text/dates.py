@@ -35,7 +35,7 @@ import regex
 from hijridate import Gregorian, Hijri
 
 from ..lexicon import load_lexicon
-from .normalise import NormalizedText, letter_words, normalize
+from .normalise import NormalizedText, letter_words, normalize, prefix_tree
 
 PRECISIONS = ("day", "week", "month", "year", "range")
 BASES = ("explicit", "relative")
@@ -226,20 +226,13 @@ def _trie(words: Iterable[str]) -> str:
     >>> _trie(["الاحد", "الاثنين", "امس", "امسيه"])
     'ا(?:لا(?:ثنين|حد)|مس)'
     """
-    tree: dict = {}
-    for word in words:
-        node = tree
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
     def emit(node: dict) -> str:
         if "" in node:
             return ""
         branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items())]
         return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
 
-    return emit(tree)
+    return emit(prefix_tree(words))
 
 
 def _firsts(words: Iterable[str]) -> set[str]:

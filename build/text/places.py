@@ -28,7 +28,7 @@ import regex
 
 from ..derived import memo
 from ..lexicon import load_lexicon
-from .normalise import NormalizedText, has_arabic, match_spans, normalize
+from .normalise import NormalizedText, fast_split, has_arabic, normalize, spelled_out
 
 GEO_PRECISIONS = ("city", "district", "village", "governorate", "country", "region", "unknown")
 
@@ -127,35 +127,8 @@ def _build_gazetteer() -> _Gazetteer:
     return _Gazetteer(entities, max(len(k) for k in entities), heads, directions, stop, governorate_of)
 
 
-# Splitting a line is the costliest step; stdlib ``re`` splits about twice as fast as ``regex``. Its
-# Unicode tables differ, so a ``regex`` class is spelled out character by character for ``re``, for
-# the characters below U+3000 (Arabic, Latin, punctuation): a line holding no other uses ``re``.
-_SPELLED_BELOW = 0x3000
-_BEYOND_SPELLED = re.compile("[^\x00-\u2fff]")
-
-
-def spelled_out(regex_class: str) -> str:
-    """The characters below U+3000 that a ``regex`` class matches, as ranges for a stdlib ``re`` class.
-
-    >>> spelled_out("[a-c0-9_]")
-    '0-9_a-c'
-    """
-    ranges: list[list[int]] = []
-    for c in map(ord, regex.findall(regex_class, "".join(map(chr, range(_SPELLED_BELOW))))):
-        if ranges and ranges[-1][1] == c - 1:
-            ranges[-1][1] = c
-        else:
-            ranges.append([c, c])
-    return "".join(re.escape(chr(a)) + (f"-{re.escape(chr(b))}" if b > a else "") for a, b in ranges)
-
-
-def fast_split(regex_pattern, re_pattern, text: str) -> tuple[list[str], list[int], list[int]]:
-    """``match_spans`` of ``regex_pattern``, by its stdlib ``re`` spelling when ``text`` allows it."""
-    return match_spans(regex_pattern if _BEYOND_SPELLED.search(text) else re_pattern, text)
-
-
 _TOKEN = regex.compile(r"[\p{L}\p{N}]+|[()]|[^\s\p{L}\p{N}]")
-_TOKEN_SPLIT = regex.compile(r"([\p{L}\p{N}]+|[()]|[^\s\p{L}\p{N}])")  # the same tokens, for ``match_spans``
+_TOKEN_SPLIT = regex.compile(f"({_TOKEN.pattern})")  # the same tokens, for ``match_spans``
 _LN, _SPACE = spelled_out(r"[\p{L}\p{N}]"), spelled_out(r"\s")
 _TOKEN_SPLIT_RE = re.compile(f"([{_LN}]+|[()]|[^{_SPACE}{_LN}])")  # the same below U+3000
 _CLITICS = ("وب", "ول", "فب", "و", "ف", "ب", "ل")
