@@ -138,7 +138,7 @@ _DATE_ONLY = regex.compile(r"^[\s•·\-–|,]*(?:\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4
 _AGENCY_DATELINE = regex.compile(r"^\s*\p{L}+(?:\s\p{L}+)?\s*[-–—]\s*\p{L}+(?:\s\p{L}+)?\s*[-–—]")
 _SENTENCE_END = regex.compile(r"[.!?؟:\"»”'…]\s*$")
 _WORD = regex.compile(r"[\p{L}\p{N}]+")
-_WORD_SPLIT = regex.compile(r"([\p{L}\p{N}]+)")
+_WORD_SPLIT = regex.compile(f"({_WORD.pattern})")  # the same words, for a split that keeps them
 _DIGIT = regex.compile(r"\d")
 _FOUR_DIGITS = regex.compile(r"\d{4}")
 
