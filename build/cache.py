@@ -202,6 +202,12 @@ class ExtractCache:
         self._block_dir.mkdir(parents=True, exist_ok=True)
         write_atomically(self._block_dir / f"{key}.pickle", pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
+    @property
+    def frictionless_passed(self) -> Path:
+        """The file naming the CSV bytes frictionless passed in the last build that ran it
+        (``validate.frictionless_validate``)."""
+        return self.folder / "frictionless-passed"
+
     def lines_path(self, key: str, table: str) -> Path:
         """Where the CSV lines of a block's rows of ``table`` are kept (``put_lines``)."""
         return self._block_dir / f"{key}.{table}.csv"

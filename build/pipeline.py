@@ -454,7 +454,8 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
         frames = tables_of_parts(parts, stage)
         with stage("publish"):
             # 6 publish, written to a staging folder first: frictionless checks its CSVs while ...
-            release = running.enter_context(staged(frames, root / "data", frictionless, csv_pieces(parts, cache)))
+            release = running.enter_context(staged(frames, root / "data", frictionless, csv_pieces(parts, cache),
+                                                   cache.frictionless_passed if cache is not None else None))
         with stage("validate"):
             validate_release(frames, parts)                    # 5 validate (... this process checks the tables)
         if cache is not None:

@@ -1,5 +1,6 @@
-"""Above a row threshold, frictionless validates a sample of articles (every k-th) with the rows
-that depend on them, copied byte for byte; the other checks still read every row."""
+"""Above a row threshold, frictionless validates a sample of articles (chosen by id) with the rows
+that depend on them, copied byte for byte; the other checks still read every row. A package whose
+bytes passed before is not validated again."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from coalition_news import validate
 from coalition_news.schemas import table_names
-from coalition_news.validate import frictionless_validate, write_sample_package
+from coalition_news.validate import frictionless_validate, in_sample, sample_every, write_sample_package
 
 from conftest import REPO
 
@@ -41,11 +43,25 @@ def _break_a_line_number(root: Path, article_id: str) -> None:
     path.write_text("\n".join(rows), encoding="utf-8", newline="")
 
 
-def test_the_sample_keeps_every_kth_article_and_the_speakers_it_references(tmp_path):
+def _rows() -> int:
+    return sum(len((CSV / f"{t}.csv").read_bytes().splitlines()) - 1 for t in table_names())
+
+
+def _sampled_and_not(every: int) -> tuple[str, str]:
+    """An article the sample of one in ``every`` keeps, and one it leaves out (not the first)."""
+    ids = _article_ids()
+    chosen = [i for i in ids if in_sample(i, every)] or ids[:1]
+    left = [i for i in ids[1:] if i not in chosen]
+    if not left:
+        pytest.skip("every article of data/ is in the sample")
+    return chosen[0], left[0]
+
+
+def test_the_sample_keeps_the_articles_chosen_by_id_and_the_speakers_they_reference(tmp_path):
     out = tmp_path / "sample"
     every, kept = write_sample_package(CSV, out, every=2)
     ids = _article_ids()
-    chosen = set(ids[::2])
+    chosen = {i for i in ids if in_sample(i, 2)} or {ids[0]}
     with (out / "articles.csv").open(encoding="utf-8", newline="") as f:
         assert {r["article_id"] for r in csv.DictReader(f)} == chosen
     with (out / "quotes.csv").open(encoding="utf-8", newline="") as f:
@@ -63,9 +79,16 @@ def test_the_sampled_package_is_valid_when_the_release_is(tmp_path):
     assert frictionless_validate(_package(tmp_path), full_rows=10) == []
 
 
+def test_the_sample_is_about_one_article_in_a_power_of_two():
+    assert [sample_every(rows, 10_000) for rows in (1, 10_000, 10_001, 20_000, 460_000, 640_000, 640_001)] == [1, 1, 2, 2, 64, 64, 128]
+    ids = [f"{i:03d}_{i:016x}" for i in range(4000)]
+    assert 4000 / 64 * 0.8 < sum(in_sample(i, 64) for i in ids) < 4000 / 64 * 1.2
+
+
 def test_sampling_catches_an_error_in_a_sampled_article(tmp_path):
     root = _package(tmp_path)
-    _break_a_line_number(root, _article_ids()[0])  # the first article is always in the sample
+    sampled, _ = _sampled_and_not(sample_every(_rows(), 10))
+    _break_a_line_number(root, sampled)
     problems = frictionless_validate(root, full_rows=10)
     assert problems and all("sample" in p for p in problems)
     assert any("lines" in p for p in problems)
@@ -73,9 +96,61 @@ def test_sampling_catches_an_error_in_a_sampled_article(tmp_path):
 
 def test_an_error_outside_the_sample_is_left_to_a_full_validation(tmp_path):
     root = _package(tmp_path)
-    _break_a_line_number(root, _article_ids()[1])  # every=ceil(rows/10) > 1 skips the second article
+    _, outside = _sampled_and_not(sample_every(_rows(), 10))
+    _break_a_line_number(root, outside)
     assert frictionless_validate(root, full_rows=10) == []
     assert any("lines" in p for p in frictionless_validate(root))
+
+
+def _without_article(root: Path, article_id: str) -> None:
+    """Drop every row of ``article_id`` from the package's CSVs (as if it had never been added)."""
+    for table in table_names():
+        path = root / "data" / "csv" / f"{table}.csv"
+        header, *rows = path.read_bytes().splitlines(keepends=True)
+        path.write_bytes(header + b"".join(r for r in rows if not r.startswith(article_id.encode() + b",")))
+
+
+def test_an_article_outside_the_sample_leaves_the_sample_s_bytes_as_they_were(tmp_path):
+    """Why the sample is chosen by id: adding an article the sample does not keep changes no byte of
+    the sample, so its last frictionless pass still stands (``passed``)."""
+    every = 2
+    _, outside = _sampled_and_not(every)
+    full, fewer = _package(tmp_path / "full"), _package(tmp_path / "fewer")
+    _without_article(fewer, outside)
+    samples = []
+    for root in (full, fewer):
+        write_sample_package(root / "data" / "csv", root / "sample", every)
+        samples.append({t: (root / "sample" / f"{t}.csv").read_bytes() for t in table_names()})
+    assert samples[0] == samples[1]
+    assert (full / "data" / "csv" / "lines.csv").read_bytes() != (fewer / "data" / "csv" / "lines.csv").read_bytes()
+
+
+def test_bytes_that_passed_are_not_validated_again_and_any_change_is(tmp_path, monkeypatch):
+    root, passed = _package(tmp_path), tmp_path / "cache" / "frictionless-passed"
+    assert frictionless_validate(root, passed=passed) == []
+    assert passed.read_text() == validate.package_digest(root)
+    reports = []
+    real_report = validate._frictionless_report
+    monkeypatch.setattr(validate, "_frictionless_report", lambda r: reports.append(r) or real_report(r))
+    assert frictionless_validate(root, passed=passed) == [] and reports == []  # the same bytes: known to pass
+    _break_a_line_number(root, _article_ids()[-1])  # one byte changed anywhere: validated again
+    problems = frictionless_validate(root, passed=passed)
+    assert len(reports) == 1 and any("lines" in p for p in problems)
+    assert passed.read_text() != validate.package_digest(root)  # a failing package is never recorded
+    assert frictionless_validate(root) == problems  # and the record changes nothing without it
+
+
+def test_the_record_of_a_pass_names_the_schemas_too(tmp_path, monkeypatch):
+    root = _package(tmp_path)
+    before = validate.package_digest(root)
+    real = validate.schemas.table_schema
+
+    def with_a_tighter_bound(table):
+        schema = real(table)
+        return {**schema, "description": "changed"} if table == "lines" else schema
+
+    monkeypatch.setattr(validate.schemas, "table_schema", with_a_tighter_bound)
+    assert validate.package_digest(root) != before
 
 
 @pytest.mark.parametrize("table", table_names())
