@@ -22,6 +22,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -551,17 +552,42 @@ _SAMPLE_KEYS = ("article_id", "speaker_id")  # the columns a sample is chosen by
 
 
 class _LineRecords:
-    """The records of a CSV in which each record is one line, as byte offsets into its bytes
-    (found by numpy, in C): a sample picks the lines it keeps without visiting the others."""
+    """The records of a CSV in which each record is one line, as byte offsets into the file (found
+    by numpy, in C): a sample reads the lines it keeps, and only those."""
 
-    def __init__(self, data: bytes, starts: np.ndarray, ends: np.ndarray):
-        self.data, self.starts, self.ends = data, starts, ends
+    def __init__(self, path: Path, starts: np.ndarray, ends: np.ndarray):
+        self.path, self.starts, self.ends = path, starts, ends
 
     def __iter__(self) -> Iterator[bytes]:
-        return (self.data[s:e] for s, e in zip(self.starts.tolist(), self.ends.tolist()))
+        return iter(self.pick(np.ones(len(self.starts), dtype=bool)))
 
     def pick(self, mask: np.ndarray) -> list[bytes]:
-        return [self.data[s:e] for s, e in zip(self.starts[mask].tolist(), self.ends[mask].tolist())]
+        """The records ``mask`` marks, read a run of consecutive records at a time (an article's
+        rows follow one another)."""
+        starts, ends = self.starts[mask], self.ends[mask]
+        if not len(starts):
+            return []
+        run_starts = np.flatnonzero(np.r_[True, starts[1:] != ends[:-1]])  # a record not right after the last kept
+        run_ends = np.r_[run_starts[1:], len(starts)]
+        records = []
+        with self.path.open("rb", buffering=0) as f:
+            for first, last in zip(run_starts.tolist(), run_ends.tolist()):
+                base = int(starts[first])
+                run = os.pread(f.fileno(), int(ends[last - 1]) - base, base)
+                records += [run[s - base:e - base] for s, e in zip(starts[first:last].tolist(), ends[first:last].tolist())]
+        return records
+
+
+def _line_ends(path: Path, chunk: int = 1 << 22) -> tuple[np.ndarray, bool]:
+    """The offset just past each LF of a file, and whether the file ends with one; read a chunk at a
+    time, so memory holds one chunk, not the file (lines.csv is ~0.5 GB at 100,000 articles)."""
+    ends, offset, last = [], 0, b""
+    buffer = bytearray(chunk)
+    with path.open("rb", buffering=0) as f:
+        while n := f.readinto(buffer):
+            ends.append(np.flatnonzero(np.frombuffer(buffer, np.uint8, count=n) == ord("\n")) + (offset + 1))
+            offset, last = offset + n, buffer[n - 1:n]
+    return (np.concatenate(ends) if ends else np.empty(0, np.int64)), last == b"\n"
 
 
 class _ListedRecords(list):
@@ -581,16 +607,16 @@ def _keyed_records(path: Path) -> tuple[bytes, pa.Table, _LineRecords | _ListedR
     names = next(csv.reader([header.decode("utf-8")]))
     keys = [k for k in _SAMPLE_KEYS if k in names]
     if keys:
-        data = path.read_bytes()  # read once: the key columns are parsed from it, the records cut from it
-        ids = pacsv.read_csv(
-            pa.BufferReader(data),
+        ids = pacsv.open_csv(  # streamed, a block at a time: memory holds the key columns
+            path,
+            read_options=pacsv.ReadOptions(block_size=1 << 22),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(include_columns=keys, column_types={k: pa.string() for k in keys},
                                                  strings_can_be_null=False),
-        )
-        line_ends = np.flatnonzero(np.frombuffer(data, np.uint8) == ord("\n")) + 1
-        if data.endswith(b"\n") and ids.num_rows == len(line_ends) - 1:
-            return header, ids, _LineRecords(data, line_ends[:-1], line_ends[1:])
+        ).read_all()
+        line_ends, ends_with_lf = _line_ends(path)
+        if ends_with_lf and ids.num_rows == len(line_ends) - 1:
+            return header, ids, _LineRecords(path, line_ends[:-1], line_ends[1:])
     records = list(_csv_records(path))[1:]
     ids = pa.table({k: [fields[names.index(k)] for fields, _ in records] for k in keys}) if keys else pa.table({})
     return header, ids, _ListedRecords(raw.encode("utf-8") for _, raw in records)

@@ -254,3 +254,32 @@ def test_a_second_process_that_dies_fails_the_build_with_a_message(tmp_path):
         with FrictionlessProcess() as checker:
             checker._process.kill()
             checker.validate(_package(tmp_path)).result()
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 4096, 1 << 22])
+def test_line_ends_read_in_chunks_are_the_file_s_line_ends(tmp_path, chunk):
+    from coalition_news.validate import _line_ends
+
+    data = (CSV / "quotes.csv").read_bytes()[:20_000] + "سطر بلا نهاية".encode()
+    path = tmp_path / "t.csv"
+    path.write_bytes(data)
+    ends, ends_with_lf = _line_ends(path, chunk)
+    assert ends.tolist() == [i + 1 for i, byte in enumerate(data) if byte == ord("\n")]
+    assert not ends_with_lf
+    path.write_bytes(data + b"\n")
+    assert _line_ends(path, chunk)[1]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_picked_line_records_are_the_bytes_of_those_lines(seed):
+    """Records are read a run of consecutive records at a time; any mask gives the lines it marks."""
+    import numpy as np
+
+    from coalition_news.validate import _keyed_records
+
+    path = CSV / "lines.csv"
+    header, ids, records = _keyed_records(path)
+    assert type(records).__name__ == "_LineRecords"  # one record per line: read by offsets
+    lines = path.read_bytes().splitlines(keepends=True)[1:]
+    mask = np.random.default_rng(seed).random(len(lines)) < [0.0, 0.05, 0.5, 0.95, 1.0][seed]
+    assert records.pick(mask) == [line for line, kept in zip(lines, mask) if kept]
