@@ -257,27 +257,26 @@ def read_parquet_typed(table: str, path: Path) -> pd.DataFrame:
     return df
 
 
-def read_csv_arrow(table: str, path: Path) -> pa.Table:
-    """A published CSV read back by pyarrow's C++ reader as the declared Arrow types (empty cell =
-    null, as pandas writes it; "True"/"False" for booleans)."""
-    schema = schemas.arrow_schema(table)
-    return pacsv.read_csv(
-        path,
+def _csv_arrow_options(table: str) -> dict:
+    """How a published CSV is read back as the declared Arrow types (empty cell = null, as pandas
+    writes it; "True"/"False" for booleans)."""
+    return dict(
         parse_options=pacsv.ParseOptions(newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(
-            column_types=schema, null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True,
-            true_values=["True"], false_values=["False"],
+            column_types=schemas.arrow_schema(table), null_values=[""], strings_can_be_null=True,
+            quoted_strings_can_be_null=True, true_values=["True"], false_values=["False"],
         ),
     )
 
 
-def _differing_columns(expected: pa.Table, actual: pa.Table) -> list[str]:
-    """Columns whose values differ (names, order and row count checked first)."""
-    if expected.column_names != actual.column_names:
-        return [f"columns {actual.column_names} instead of {expected.column_names}"]
-    if expected.num_rows != actual.num_rows:
-        return [f"{actual.num_rows} rows instead of {expected.num_rows}"]
-    return [name for name in expected.column_names if not expected[name].equals(actual[name])]
+def read_csv_arrow(table: str, path: Path) -> pa.Table:
+    """A published CSV read back, whole, by pyarrow's C++ reader as the declared Arrow types."""
+    return pacsv.read_csv(path, **_csv_arrow_options(table))
+
+
+# Rows of Parquet and CSV compared at a time by ``check_written``: memory holds this many rows of
+# one table twice, not the table (lines at 100,000 articles is ~0.6 GB in Arrow).
+COMPARE_ROWS = 1 << 16
 
 
 def check_written(out_dir: Path) -> list[str]:
@@ -289,19 +288,59 @@ def check_written(out_dir: Path) -> list[str]:
             problems.append(f"{table}: {pq_path.name} or {csv_path.name} is missing")
             continue
         declared = schemas.arrow_schema(table).remove_metadata()
-        parquet = pq.read_table(pq_path)
-        if not parquet.schema.remove_metadata().equals(declared):
-            problems.append(f"{pq_path}: schema {parquet.schema.remove_metadata()} differs from the declared one")
+        parquet = pq.ParquetFile(pq_path)
+        if not parquet.schema_arrow.remove_metadata().equals(declared):
+            problems.append(f"{pq_path}: schema {parquet.schema_arrow.remove_metadata()} differs from the declared one")
             continue
         try:
-            written = read_csv_arrow(table, csv_path)
+            differing = _differing_columns(table, parquet, csv_path)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             problems.append(f"{csv_path}: cannot be read back as the declared types: {exc}")
             continue
-        differing = _differing_columns(parquet, written)
         if differing:
             problems.append(f"{table}: Parquet and CSV contents differ: {', '.join(differing)}")
     return problems
+
+
+def _differing_columns(table: str, parquet: pq.ParquetFile, csv_path: Path, rows: int = COMPARE_ROWS) -> list[str]:
+    """Columns whose values differ between the Parquet file and the CSV (names, order and row count
+    checked first), both read as streams, ``rows`` at a time."""
+    expected_names = parquet.schema_arrow.names
+    written = pacsv.open_csv(csv_path, read_options=pacsv.ReadOptions(block_size=1 << 22), **_csv_arrow_options(table))
+    if written.schema.names != expected_names:
+        return [f"columns {written.schema.names} instead of {expected_names}"]
+    differing: set[str] = set()
+    csv_rows = 0
+    csv_tables = _batches_of(iter(written), rows)
+    for expected in _batches_of(parquet.iter_batches(batch_size=rows), rows):
+        actual = next(csv_tables, None)
+        if actual is None:
+            break  # the CSV has fewer rows
+        csv_rows += actual.num_rows
+        if expected.num_rows != actual.num_rows:
+            break  # one of them has fewer rows: counted below
+        differing.update(name for name in expected_names if not expected.column(name).equals(actual.column(name)))
+    csv_rows += sum(t.num_rows for t in csv_tables)  # any rows the Parquet file does not have
+    if csv_rows != parquet.metadata.num_rows:
+        return [f"{csv_rows} rows instead of {parquet.metadata.num_rows}"]
+    return [name for name in expected_names if name in differing]
+
+
+def _batches_of(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
+    """The rows of ``batches`` regrouped as tables of exactly ``rows`` rows (the last one fewer), so
+    two streams cut differently line up."""
+    pending: list[pa.RecordBatch] = []
+    held = 0
+    for batch in batches:
+        pending.append(batch)
+        held += batch.num_rows
+        while held >= rows:
+            table = pa.Table.from_batches(pending)
+            yield table.slice(0, rows)
+            rest = table.slice(rows)
+            pending, held = rest.to_batches(), rest.num_rows
+    if held:
+        yield pa.Table.from_batches(pending)
 
 
 # Above this many CSV rows, frictionless (pure Python, ~9,000 rows/s here) checks a sample of articles:

@@ -157,3 +157,33 @@ def test_check_written_reports_a_csv_that_no_longer_matches_its_parquet(tmp_path
     problems = check_written(tmp_path / "data")
     assert len(problems) == 1 and problems[0].startswith("figures:"), problems
     assert problems[0].endswith("differ: text") if edit != "row" else ("rows instead of" in problems[0])
+
+
+@pytest.mark.parametrize("rows", [1, 3, 64, 1 << 16])
+@pytest.mark.parametrize("edit", ["none", "extra row", "missing row", "cell"])
+def test_parquet_and_csv_are_compared_as_streams_whatever_their_cut(tmp_path, rows, edit):
+    """check_written compares ``rows`` rows at a time (bounded memory); a row more or less, or one
+    cell changed, anywhere in the stream, is still found."""
+    import pyarrow.parquet as pq
+
+    from coalition_news.validate import _differing_columns
+
+    path = tmp_path / "figures.csv"
+    header, *lines = (REPO / "data" / "csv" / "figures.csv").read_bytes().splitlines(keepends=True)
+    middle = len(lines) // 2
+    if edit == "extra row":
+        lines.append(lines[-1])
+    elif edit == "missing row":
+        del lines[middle]
+    elif edit == "cell":
+        fields = lines[middle].decode("utf-8").split(",")
+        fields[3] = str(int(fields[3]) + 1)  # char_start
+        lines[middle] = ",".join(fields).encode("utf-8")
+    path.write_bytes(header + b"".join(lines))
+    parquet = pq.ParquetFile(REPO / "data" / "parquet" / "figures.parquet")
+    differing = _differing_columns("figures", parquet, path, rows)
+    expected = {"none": [], "cell": ["char_start"]}.get(edit)
+    if expected is not None:
+        assert differing == expected
+    else:
+        assert len(differing) == 1 and "rows instead of" in differing[0]
