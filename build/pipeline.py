@@ -156,10 +156,6 @@ def _start_uncached(articles: list[Article], options: BuildOptions, client, work
     return workers.start(articles)
 
 
-def _extract_uncached(articles: list[Article], options: BuildOptions, client, workers: Workers) -> list[ArticleRows]:
-    return _start_uncached(articles, options, client, workers)()
-
-
 def _start_cached(articles: list[Article], keys: list[str], options: BuildOptions, cache, client,
                   workers: Workers) -> Callable[[], tuple[list[ArticleRows], int]]:
     """Start extracting the ``articles`` (whose cache ``keys`` are given) missing from the cache;
@@ -241,7 +237,7 @@ def extract_all(articles: list[Article], options: BuildOptions | None = None) ->
     options = options or BuildOptions(jobs=1, cache=False)
     with _dask_client(options) as client, Workers(worker_count(options.jobs)) as workers:
         return [rows for block in article_blocks(articles, options.batch)
-                for rows in _extract_uncached(block, options, client, workers)]
+                for rows in _start_uncached(block, options, client, workers)()]
 
 
 @dataclass
@@ -270,6 +266,16 @@ def table_part(rows: list[ArticleRows], texts: dict[str, str] | None = None, key
 
 
 @dataclass
+class _Counts:
+    """What ``table_parts`` found in the caches, for its log line."""
+
+    articles: int = 0
+    cached_articles: int = 0
+    blocks: int = 0
+    cached_blocks: int = 0
+
+
+@dataclass
 class _StartedBlock:
     """A block on its way to a ``TablePart``: whole from the block cache (``part``), or its rows
     being extracted (``rows`` waits for them and for how many came from the article cache)."""
@@ -292,12 +298,12 @@ def table_parts(articles: list[Article], options: BuildOptions, cache=None,
     """
     from .cache import article_key, block_key
 
-    counts = {"articles": 0, "cached articles": 0, "blocks": 0, "cached blocks": 0}
+    counts = _Counts()
     keys: list[str] = []
 
     def start(block: list[Article], client, workers: Workers) -> _StartedBlock:
-        counts["blocks"] += 1
-        counts["articles"] += len(block)
+        counts.blocks += 1
+        counts.articles += len(block)
         if cache is None:
             extracting = _start_uncached(with_texts(block, root), options, client, workers)
             return _StartedBlock(block, None, rows=lambda: (extracting(), 0))
@@ -306,8 +312,8 @@ def table_parts(articles: list[Article], options: BuildOptions, cache=None,
         key = block_key(article_keys)
         part = cache.get_block(key)
         if part is not None:
-            counts["cached blocks"] += 1
-            counts["cached articles"] += len(block)
+            counts.cached_blocks += 1
+            counts.cached_articles += len(block)
             return _StartedBlock(block, key, part=part)
         block = with_texts(block, root)
         return _StartedBlock(block, key, rows=_start_cached(block, article_keys, options, cache, client, workers))
@@ -317,7 +323,7 @@ def table_parts(articles: list[Article], options: BuildOptions, cache=None,
             return started.part
         with stage("extract"):
             rows, hits = started.rows()
-            counts["cached articles"] += hits
+            counts.cached_articles += hits
         with stage("tables"):
             return table_part(rows, {a.article_id: a.text for a in started.articles}, started.key)
 
@@ -334,8 +340,8 @@ def table_parts(articles: list[Article], options: BuildOptions, cache=None,
         if cache is not None:
             with stage("extract"):
                 log.info("extract: %d of %d articles cached, %d to extract; tables of %d of %d blocks cached",
-                         counts["cached articles"], counts["articles"], counts["articles"] - counts["cached articles"],
-                         counts["cached blocks"], counts["blocks"])
+                         counts.cached_articles, counts.articles, counts.articles - counts.cached_articles,
+                         counts.cached_blocks, counts.blocks)
                 cache.prune(keys)
 
 
