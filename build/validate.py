@@ -269,11 +269,6 @@ def _csv_arrow_options(table: str) -> dict:
     )
 
 
-def read_csv_arrow(table: str, path: Path) -> pa.Table:
-    """A published CSV read back, whole, by pyarrow's C++ reader as the declared Arrow types."""
-    return pacsv.read_csv(path, **_csv_arrow_options(table))
-
-
 # Rows of Parquet and CSV compared at a time by ``check_written``: memory holds this many rows of
 # one table twice, not the table (lines at 100,000 articles is ~0.6 GB in Arrow).
 COMPARE_ROWS = 1 << 16
@@ -288,15 +283,15 @@ def check_written(out_dir: Path) -> list[str]:
             problems.append(f"{table}: {pq_path.name} or {csv_path.name} is missing")
             continue
         declared = schemas.arrow_schema(table).remove_metadata()
-        parquet = pq.ParquetFile(pq_path)
-        if not parquet.schema_arrow.remove_metadata().equals(declared):
-            problems.append(f"{pq_path}: schema {parquet.schema_arrow.remove_metadata()} differs from the declared one")
-            continue
-        try:
-            differing = _differing_columns(table, parquet, csv_path)
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            problems.append(f"{csv_path}: cannot be read back as the declared types: {exc}")
-            continue
+        with pq.ParquetFile(pq_path) as parquet:
+            if not parquet.schema_arrow.remove_metadata().equals(declared):
+                problems.append(f"{pq_path}: schema {parquet.schema_arrow.remove_metadata()} differs from the declared one")
+                continue
+            try:
+                differing = _differing_columns(table, parquet, csv_path)
+            except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+                problems.append(f"{csv_path}: cannot be read back as the declared types: {exc}")
+                continue
         if differing:
             problems.append(f"{table}: Parquet and CSV contents differ: {', '.join(differing)}")
     return problems
@@ -306,9 +301,14 @@ def _differing_columns(table: str, parquet: pq.ParquetFile, csv_path: Path, rows
     """Columns whose values differ between the Parquet file and the CSV (names, order and row count
     checked first), both read as streams, ``rows`` at a time."""
     expected_names = parquet.schema_arrow.names
-    written = pacsv.open_csv(csv_path, read_options=pacsv.ReadOptions(block_size=1 << 22), **_csv_arrow_options(table))
-    if written.schema.names != expected_names:
-        return [f"columns {written.schema.names} instead of {expected_names}"]
+    with pacsv.open_csv(csv_path, read_options=pacsv.ReadOptions(block_size=1 << 22), **_csv_arrow_options(table)) as written:
+        if written.schema.names != expected_names:
+            return [f"columns {written.schema.names} instead of {expected_names}"]
+        return _compare_streams(parquet, written, expected_names, rows)
+
+
+def _compare_streams(parquet: pq.ParquetFile, written: pacsv.CSVStreamingReader, expected_names: list[str], rows: int) -> list[str]:
+    """``_differing_columns`` of two open streams with the same column names."""
     differing: set[str] = set()
     csv_rows = 0
     csv_tables = _batches_of(iter(written), rows)
