@@ -271,17 +271,35 @@ def _build_leads(G: _Grammar, units: dict) -> dict[str, "re.Pattern[str]"]:
     }
 
 
+class _AfterWordChar(dict):
+    """Character → whether ``_B``'s lookbehind ``(?<![\p{L}\p{N}])`` fails after it (a letter or
+    a number in regex's tables), worked out once per distinct character."""
+
+    def __missing__(self, c: str) -> bool:
+        inside = self[c] = _LETTER_OR_NUMBER.match(c) is not None
+        return inside
+
+
+_LETTER_OR_NUMBER = regex.compile(r"[\p{L}\p{N}]")
+_INSIDE_WORD = _AfterWordChar()
+
+
 def _scan(pattern: "regex.Pattern[str]", lead: "re.Pattern[str]", text: str):
     """``pattern.finditer(text)``, trying the pattern only just before each ``lead``.
 
     Every match starting at ``s`` has a lead starting in ``[s, s + _REACH]``: so no match starts
     more than _REACH before the first lead at or after any position, and the pattern need only be
     tried at the _REACH + 1 starts up to each lead (lookbehinds still see the text before them).
+    Every pattern with a lead opens with ``_B``, whose lookbehind rules out a start just after a
+    letter or number: most of the starts before a lead, skipped without calling ``regex``.
     The patterns never match the empty string, so each match moves the scan forward."""
+    inside_word = _INSIDE_WORD
     ruled_out = 0  # no match starts before this (or it overlaps one found)
     while (found := lead.search(text, ruled_out)) is not None:
         at = found.start()
         for start in range(max(ruled_out, at - _REACH), at + 1):
+            if start and inside_word[text[start - 1]]:
+                continue  # _B's lookbehind fails here
             if (m := pattern.match(text, start)) is not None:
                 yield m
                 ruled_out = m.end()
