@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import regex
+from hypothesis import example, given, settings, strategies as st
 
 from coalition_news.text import dates
 
@@ -22,3 +23,53 @@ def test_inside_word_is_the_lookbehind_class():
     lookbehind = regex.compile(r"(?<![\p{L}\p{N}])")
     for c in map(chr, range(0x110000)):
         assert dates._INSIDE_WORD[c] == (lookbehind.match(c + "x", 1) is None), hex(ord(c))
+
+
+# --- stdlib re spellings of regex split patterns (``normalise.fast_split``) ---------------------
+
+def _split_pairs():
+    from coalition_news.text import numbers
+
+    return ((numbers._TOKEN_SPLIT_RE, numbers._TOKEN_SPLIT),)
+
+
+def test_token_split_is_spelled_alike_below_u3000():
+    """Every character below U+3000, alone and among letters, digits and separators, splits the
+    same under both engines."""
+    from coalition_news.text import normalise
+
+    chars = "".join(map(chr, range(normalise._SPELLED_BELOW)))
+    for fast, plain in _split_pairs():
+        assert fast.split(chars) == plain.split(chars)
+        for c in chars:
+            for sample in (f"ق{c}ل {c}1{c}", f"1{c}.{c}2,3{c}4", f".{c}x,{c} {c}\"{c}!"):
+                assert fast.split(sample) == plain.split(sample), (plain.pattern, hex(ord(c)))
+
+
+def test_token_split_is_the_token_pattern_in_one_group():
+    from coalition_news.text import numbers
+
+    text = "ال70 و2019 (110) الاف 3,5.1 x² ٣"
+    assert [m.group() for m in numbers._TOKEN.finditer(text)] == numbers._TOKEN_SPLIT.split(text)[1::2]
+
+
+_SPLIT_ALPHABET = "قالوفبلكاأة ىيمن0123456789٣.,،_()\"-:؛!? \t\u00a0²\u2fff\u3000\u4e00\U0001d400\u0640"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_SPLIT_ALPHABET, max_size=60), st.integers(0, 10), st.integers(0, 70) | st.none())
+@example("ق\u3000ل 1", 2, None)  # a line beyond the spelled range splits by regex
+def test_fast_split_of_a_slice_is_match_spans(text, lo, hi):
+    """``fast_split`` over ``text[lo:hi]`` (the whole line decides the engine) is ``match_spans``."""
+    from coalition_news.text import normalise
+
+    for fast, plain in _split_pairs():
+        assert normalise.fast_split(plain, fast, text, lo, hi) == normalise.match_spans(plain, text, lo, hi)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_SPLIT_ALPHABET, max_size=20))
+def test_spelled_below_is_every_character_below_u3000(text):
+    from coalition_news.text import normalise
+
+    assert normalise.spelled_below(text) == all(ord(c) < 0x3000 for c in text)

@@ -191,9 +191,22 @@ def spelled_out(regex_class: str) -> str:
     return "".join(re.escape(chr(a)) + (f"-{re.escape(chr(b))}" if b > a else "") for a, b in ranges)
 
 
-def fast_split(regex_pattern, re_pattern, text: str) -> tuple[list[str], list[int], list[int]]:
-    """``match_spans`` of ``regex_pattern``, by its stdlib ``re`` spelling when ``text`` allows it."""
-    return match_spans(regex_pattern if _BEYOND_SPELLED.search(text) else re_pattern, text)
+def fast_split(regex_pattern, re_pattern, text: str, lo: int = 0, hi: int | None = None) -> tuple[list[str], list[int], list[int]]:
+    """``match_spans`` of ``regex_pattern`` (in ``text[lo:hi]``), by its stdlib ``re`` spelling
+    when ``text`` allows it (the whole text is checked: a line's clauses share one answer)."""
+    return match_spans(re_pattern if spelled_below(text) else regex_pattern, text, lo, hi)
+
+
+@lru_cache(maxsize=4096)
+def spelled_below(text: str) -> bool:
+    """Whether every character of ``text`` is below U+3000 (where ``spelled_out`` classes are exact):
+    found once per line, since several extractors split the same lines (a scan costs ~60
+    instructions a character, a cached answer a few hundred a line).
+
+    >>> spelled_below("قال 3"), spelled_below("قال\\u3000")
+    (True, False)
+    """
+    return _BEYOND_SPELLED.search(text) is None
 
 
 def prefix_tree(words) -> dict:

@@ -36,6 +36,7 @@ What is not a number here
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -46,7 +47,7 @@ from typing import NamedTuple
 import regex
 
 from ..lexicon import load_lexicon
-from .normalise import match_spans, normalize
+from .normalise import fast_split, normalize, spelled_out
 
 __all__ = [
     "NumberMatch",
@@ -183,7 +184,10 @@ class Token(NamedTuple):
 
 _TOKEN = regex.compile(r"(?P<digits>\d+(?:[.,]\d+)*)|(?P<word>\p{L}+)|(?P<other>\S)")
 # the same alternation as one group, for ``match_spans`` (offsets as running sums, in C)
-_TOKEN_SPLIT = regex.compile(r"(\d+(?:[.,]\d+)*|\p{L}+|\S)")
+_TOKEN_SPLIT = regex.compile("(" + regex.sub(r"\(\?P<\w+>", "(?:", _TOKEN.pattern) + ")")
+# and spelled for stdlib ``re`` (which splits faster), the same below U+3000 (``fast_split``)
+_DIGIT, _LETTER, _SPACE = spelled_out(r"\d"), spelled_out(r"\p{L}"), spelled_out(r"\s")
+_TOKEN_SPLIT_RE = re.compile(f"([{_DIGIT}]+(?:[.,][{_DIGIT}]+)*|[{_LETTER}]+|[^{_SPACE}])")
 _FIRST_DIGIT = regex.compile(r"\d")
 _FIRST_LETTER = regex.compile(r"\p{L}")
 
@@ -207,7 +211,7 @@ def tokenize(norm: str, start: int = 0, end: int | None = None) -> list[Token]:
     >>> [t.text for t in tokenize("ال70 و2019 (110) الاف")]
     ['ال', '70', 'و', '2019', '(', '110', ')', 'الاف']
     """
-    texts, starts, ends = match_spans(_TOKEN_SPLIT, norm, start, end)
+    texts, starts, ends = fast_split(_TOKEN_SPLIT, _TOKEN_SPLIT_RE, norm, start, end)
     kinds = map(_KIND_OF.__getitem__, map(itemgetter(0), texts))
     # tuple.__new__ builds the named tuples without their Python-level __new__ (all in C):
     # this runs once per token of every candidate clause
