@@ -944,8 +944,19 @@ def _find_dates_cached(text: str, published: dt.date | None) -> tuple[DateMentio
         if c is None or (published is None and c.res.basis == "relative"):
             continue
         start, end = nt.raw_span(c.start, c.end)
-        out.append(DateMention(start, end, text[start:end], c.res.date_start, c.res.date_end, c.res.precision, c.res.basis))
+        out.append(_new_date_mention(start, end, text[start:end], c.res.date_start, c.res.date_end, c.res.precision, c.res.basis))
     return tuple(out)
+
+
+def _new_date_mention(start, end, text, date_start, date_end, precision, basis) -> DateMention:
+    """``DateMention(...)`` without the frozen dataclass's ``__init__``, which calls
+    ``object.__setattr__`` once per field: the same fields, set in one step (tested equal)."""
+    mention = object.__new__(DateMention)
+    object.__setattr__(mention, "__dict__", {
+        "start": start, "end": end, "text": text, "date_start": date_start, "date_end": date_end,
+        "precision": precision, "basis": basis,
+    })
+    return mention
 
 
 def find_publication_date(lines) -> tuple[dt.date, str] | None:

@@ -463,6 +463,17 @@ class NumberMatch:
     literal: str = ""
 
 
+def _new_number_match(start, end, text, value, kind, definite, tok_start, tok_end, literal="") -> NumberMatch:
+    """``NumberMatch(...)`` without the frozen dataclass's ``__init__``, which calls ``object.__setattr__``
+    once per field (~14k instructions a match): the same fields, set in one step (tested equal)."""
+    match = object.__new__(NumberMatch)
+    object.__setattr__(match, "__dict__", {
+        "start": start, "end": end, "text": text, "value": value, "kind": kind, "definite": definite,
+        "tok_start": tok_start, "tok_end": tok_end, "literal": literal,
+    })
+    return match
+
+
 def _scale_after(norm: str, tokens: list[Token], j: int, after: int) -> tuple[WordInfo, int] | None:
     """A scale word (ألف, آلاف, مليون, مليار …) at tokens[j], separated by spaces only."""
     if j >= len(tokens) or tokens[j].kind != "word" or not _gap_is_space(norm, after, tokens[j].start):
@@ -497,7 +508,7 @@ def _digits_match(norm: str, tokens: list[Token], i: int) -> NumberMatch:
         if in_parens:
             start = prev.start
         end, j, kind = tokens[sj].end, sj + 1, "mixed"
-    return NumberMatch(start, end, norm[start:end], _as_number(value), kind, definite, i, j, tok.text)
+    return _new_number_match(start, end, norm[start:end], _as_number(value), kind, definite, i, j, tok.text)
 
 
 def _after_ordinal(tokens: list[Token], i: int) -> bool:
@@ -535,6 +546,6 @@ def find_numbers(norm: str, tokens: list[Token] | None = None) -> list[NumberMat
                 value, used, kind = parsed
                 start, end = run[0].start, run[used - 1].end
                 tok_end = next(j for j in range(k, len(tokens)) if tokens[j].end == end) + 1
-                out.append(NumberMatch(start, end, norm[start:end], _as_number(value), kind, run[0].definite, k, tok_end))
+                out.append(_new_number_match(start, end, norm[start:end], _as_number(value), kind, run[0].definite, k, tok_end))
                 i = tok_end
     return out
