@@ -119,3 +119,55 @@ def test_fast_constructors_build_what_the_dataclass_builds(data):
             pass
         else:
             raise AssertionError("still frozen")
+
+
+# --- the prefix words before a date mention ------------------------------------------------------
+
+def _with_prefix_reference(text, c, published):
+    """``_with_prefix`` as first written: every pattern searched."""
+    P = dates._prefix_patterns()
+    if c.res.precision in ("month", "year"):
+        for part in ("start", "middle", "end"):
+            if m := P[part].search(text[max(0, c.start - 30): c.start]):
+                c = dates._Cand(c.start - (len(m.string) - m.start("p")), c.end, dates._part_of_period(c.res, part), c.kind)
+                break
+    if c.res.precision == "month" and (m := P["earlier_in"].search(text[max(0, c.start - 40): c.start])):
+        c = dates._Cand(c.start - (len(m.string) - m.start("p")), c.end, c.res, c.kind)
+    if c.kind != "ago" and (m := P["since"].search(text[max(0, c.start - 12): c.start])):
+        if published is None:
+            return None
+        end = max(published, c.res.date_start)
+        c = dates._Cand(c.start - (len(m.string) - m.start("p")), c.end, dates._Res(c.res.date_start, end, "range", "relative"), c.kind)
+    return c
+
+
+def _prefix_phrases():
+    w = dates._grammar().words
+    return sorted({dates._key(p) for k in ("since", "period_start", "period_middle", "period_end", "earlier_in") for p in w[k]})
+
+
+_prefix_parts = st.lists(
+    st.sampled_from(_prefix_phrases())
+    | st.sampled_from(["و", "ف", "ب", "في ", "x", "1", "،", "(", "وقت", "من", "  ", " ", "\t", "\u00a0", "\u2003", "\x1c", "\x85", "\n"]),
+    max_size=8,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_prefix_parts, st.sampled_from(["", " ", "  ", "\u00a0", "\x1c"]), st.sampled_from(["month", "year", "day"]),
+       st.sampled_from(["month", "ago", "year"]), st.booleans())
+def test_prefix_endings_skip_only_searches_that_fail(parts, gap, precision, kind, has_published):
+    import datetime as dt
+
+    before = "".join(parts) + gap
+    text = before + "آذار 2016"
+    start = len(before)
+    res = dates._Res(dt.date(2016, 3, 1), dt.date(2016, 3, 31), precision, "explicit")
+    c = dates._Cand(start, len(text), res, kind)
+    published = dt.date(2019, 5, 10) if has_published else None
+    assert dates._with_prefix(text, c, published) == _with_prefix_reference(text, c, published)
+
+
+def test_rstrip_strips_every_regex_space():
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    assert "".join(regex.findall(r"\s", every)).rstrip() == ""

@@ -842,17 +842,37 @@ def _part_of_period(res: _Res, part: str) -> _Res:
     return _Res(a, b, "range", res.basis)
 
 
+@cache
+def _prefix_endings() -> dict[str, tuple[str, ...]]:
+    """For each prefix pattern, the last words of its phrases: the text before a mention, trailing
+    spaces stripped, ends with one of them wherever the pattern matches (its phrase is followed
+    by ``\s+`` only, and ``str.rstrip`` strips every ``\s`` of regex, tested)."""
+    w = _grammar().words
+    last_words = lambda words: tuple(sorted({_key(p).split(" ")[-1] for p in words}))  # noqa: E731
+    return {"since": last_words(w["since"]), "start": last_words(w["period_start"]),
+            "middle": last_words(w["period_middle"]), "end": last_words(w["period_end"]),
+            "earlier_in": last_words(w["earlier_in"])}
+
+
 def _with_prefix(text: str, c: _Cand, published: dt.date | None) -> _Cand | None:
-    """Extend a mention over a preceding modifier: "مطلع", "أواخر", "في وقت سابق من", then "منذ"."""
-    P = _prefix_patterns()
+    """Extend a mention over a preceding modifier: "مطلع", "أواخر", "في وقت سابق من", then "منذ".
+
+    A pattern is searched only when the words before the mention end as one of its phrases does
+    (most mentions have none): each window below lies within these 40 characters."""
+    P, endings = _prefix_patterns(), _prefix_endings()
+    words_before = text[max(0, c.start - 40): c.start].rstrip()
     if c.res.precision in ("month", "year"):
         for part in ("start", "middle", "end"):
-            if m := P[part].search(text[max(0, c.start - 30): c.start]):
+            if words_before.endswith(endings[part]) and (m := P[part].search(text[max(0, c.start - 30): c.start])):
                 c = _Cand(c.start - (len(m.string) - m.start("p")), c.end, _part_of_period(c.res, part), c.kind)
+                words_before = text[max(0, c.start - 40): c.start].rstrip()  # the mention now starts earlier
                 break
-    if c.res.precision == "month" and (m := P["earlier_in"].search(text[max(0, c.start - 40): c.start])):
+    if c.res.precision == "month" and words_before.endswith(endings["earlier_in"]) and (
+        m := P["earlier_in"].search(text[max(0, c.start - 40): c.start])
+    ):
         c = _Cand(c.start - (len(m.string) - m.start("p")), c.end, c.res, c.kind)
-    if c.kind != "ago" and (m := P["since"].search(text[max(0, c.start - 12): c.start])):
+        words_before = text[max(0, c.start - 40): c.start].rstrip()
+    if c.kind != "ago" and words_before.endswith(endings["since"]) and (m := P["since"].search(text[max(0, c.start - 12): c.start])):
         if published is None:
             return None  # "منذ 2011" runs to publication: without it there is no range to give
         end = max(published, c.res.date_start)
