@@ -171,3 +171,71 @@ def test_prefix_endings_skip_only_searches_that_fail(parts, gap, precision, kind
 def test_rstrip_strips_every_regex_space():
     every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
     assert "".join(regex.findall(r"\s", every)).rstrip() == ""
+
+
+# --- leads whose every branch opens with a literal ----------------------------------------------
+
+def _class_first_leads():
+    """The leads as first written: a trie, then branches opening with a class or a group."""
+    import re
+
+    G = dates._grammar()
+    w = G.words
+    units = {u: {f: frozenset(dates._key(x) for x in ws) for f, ws in forms.items()}
+             for u, forms in dates.load_lexicon("date_words")["units"].items()}
+    tod, ordinal, cardinal = dates._firsts(w["times_of_day"]), dates._firsts(G.ordinal_of), dates._firsts(G.cardinal_of)
+    year_words = {"عام", "العام", "سنه", "السنه"}
+    plural_or_dual = set().union(*(u["plural"] | u["dual"] for u in units.values()))
+
+    def lead(words, *others):
+        return re.compile("|".join([dates._trie(words), *others] if words else others))
+
+    number = "[0-9](?<![0-9]{2})"
+    day = (r"ال\s*[0-9]", number)
+    return {
+        "day_month": lead({"يوم"} | ordinal, *day),
+        "day_range": lead((), r"(?:بين|من)\s+(?:يومي\s+)?[0-9]", number),
+        "day_of_rel_month": lead(ordinal, *day),
+        "month": lead({"شهر"} | dates._firsts(G.month_of)),
+        "hijri_year": lead(year_words | {"13", "14"}),
+        "year_range": lead({"العامين", "عامي"}, r"(?:بين|من)\s+(?:عامي|عام|العام)?\s*[0-9]"),
+        "year": lead(year_words, number + "[0-9]{3}"),
+        "relative_year_word": lead({"العام", "السنه", "الاسبوع", "الشهر"} | dates._firsts(w["this"])),
+        "recent_unit": lead({"العام", "السنه", "الشهر", "الاسبوع"}),
+        "last_n_units": lead({"ال" + u for u in plural_or_dual} | {p + c for p in ("ال", "الال") for c in cardinal},
+                             r"ال\s*[0-9]", rf"ال\s+ال{dates._trie(cardinal)}", rf"\s+(?:[0-9]|ال{dates._trie(cardinal)})", number),
+        "ago": lead({"قبل", "منذ"}),
+        "yesterday": lead(tod | dates._firsts(w["day_before_yesterday"] | w["yesterday"] | w["last_night"])),
+        "weekday": lead(tod | dates._firsts(G.weekday_of)),
+    }
+
+
+def _lead_positions(lead, text):
+    return [i for i in range(len(text) + 1) if lead.match(text, i)]
+
+
+_lead_texts = st.lists(
+    st.sampled_from(sorted({w for k in ("month", "year", "last_n_units", "day_month", "yesterday") for w in
+                            (dates._firsts(dates._grammar().month_of) | {"العام", "عامي", "بين", "من", "الايام", "الخمسه", "الال", "يوم", "امس"})}))
+    | st.sampled_from(["ال", "ال ", "2019", "5", "12", "٣", " ", "  ", "\t", "\x1c", "\u3000", "\u00a0", "x", "و", "(", "13"]),
+    max_size=10,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_lead_texts)
+def test_literal_first_leads_match_where_the_class_first_leads_match(text):
+    """Each lead matches at the same positions as its first spelling (``_scan`` uses only where a lead starts)."""
+    reference, leads = _class_first_leads(), dates._grammar().leads
+    assert set(reference) == set(leads)
+    for kind, lead in leads.items():
+        assert _lead_positions(lead, text) == _lead_positions(reference[kind], text), kind
+
+
+def test_literal_first_leads_every_space():
+    reference, leads = _class_first_leads(), dates._grammar().leads
+    spaces = "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) + "\u0085"
+    for c in spaces:
+        for text in (f"ال{c}5", f"x,{c}{c}5 ايام", f"({c}الخمسه ايام", f"بين{c}عامي 2010", f"من{c}{c}3"):
+            for kind, lead in leads.items():
+                assert _lead_positions(lead, text) == _lead_positions(reference[kind], text), (kind, hex(ord(c)))
