@@ -239,3 +239,16 @@ def test_literal_first_leads_every_space():
         for text in (f"ال{c}5", f"x,{c}{c}5 ايام", f"({c}الخمسه ايام", f"بين{c}عامي 2010", f"من{c}{c}3"):
             for kind, lead in leads.items():
                 assert _lead_positions(lead, text) == _lead_positions(reference[kind], text), (kind, hex(ord(c)))
+
+
+def test_words_and_marks_are_spelled_alike_below_u3000():
+    """The words and marks before a figure (its context cue) are found alike by both engines."""
+    from coalition_news.extract import figures
+    from coalition_news.text import normalise
+
+    chars = "".join(map(chr, range(normalise._SPELLED_BELOW)))
+    fast, plain = figures._WORDS_AND_MARKS_RE, figures._WORDS_AND_MARKS
+    assert fast.findall(chars) == plain.findall(chars)
+    for c in chars:
+        sample = f"ق{c}ل {c}1{c}x{c}{c}"
+        assert fast.findall(sample, 1, 9) == plain.findall(sample, 1, 9), hex(ord(c))
