@@ -5,6 +5,7 @@ from __future__ import annotations
 import regex
 from hypothesis import example, given, settings, strategies as st
 
+from coalition_news.extract import figures
 from coalition_news.text import dates
 
 
@@ -252,3 +253,29 @@ def test_words_and_marks_are_spelled_alike_below_u3000():
     for c in chars:
         sample = f"ق{c}ل {c}1{c}x{c}{c}"
         assert fast.findall(sample, 1, 9) == plain.findall(sample, 1, 9), hex(ord(c))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["ال", " ", "  ", "\t", "\x1c", "\u00a0", "\u2003", "ات", "ين", "ا", "2", "%", "،", "x", "²", "ـ"])
+                | st.sampled_from(sorted(figures._units().forms)), max_size=8))
+def test_unit_pattern_is_spelled_alike_for_re(parts):
+    """Below U+3000 the stdlib re spelling of the unit pattern matches as the regex one, groups included."""
+    units = figures._units()
+    text = "".join(parts)
+    for pos in range(len(text) + 1):
+        plain, fast = units.pattern.match(text, pos), units.pattern_re.match(text, pos)
+        assert (plain is None) == (fast is None), (text, pos)
+        if plain is not None:
+            assert [plain.span(g) for g in ("art", "noun")] + [plain.span()] == [fast.span(g) for g in ("art", "noun")] + [fast.span()]
+
+
+def test_unit_pattern_spaces_and_lookahead_every_character_below_u3000():
+    from coalition_news.extract import figures
+
+    units = figures._units()
+    noun = next(f for f in sorted(units.forms) if " " in f)
+    first, rest = noun.split(" ", 1)
+    for c in map(chr, range(0x3000)):
+        for text in (f"{first}{c}{rest}", f"{first}{c}{c}{rest}{c}", f"ال{noun}{c}"):
+            plain, fast = units.pattern.match(text), units.pattern_re.match(text)
+            assert (plain and plain.span()) == (fast and fast.span()), hex(ord(c))
