@@ -22,14 +22,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from itertools import repeat
-from operator import itemgetter
+from itertools import accumulate, repeat
 from typing import NamedTuple
 
 import regex
 
 from ..lexicon import load_lexicon
-from ..text.normalise import NormalizedText, TranslationTable, match_spans, normalize
+from ..text.normalise import _BEYOND_SPELLED, _SPELLED_BELOW, NormalizedText, TranslationTable, normalize
 
 KINDS = ("person", "organization", "group", "anonymous")
 ATTRIBUTIONS = ("explicit", "resumed", "surname", "title", "none")
@@ -148,11 +147,36 @@ _TOKEN = re.compile(r"[^\W\d_]\w*|\d+(?:[.,]\d+)*|[^\s\w]|_")
 _TOKEN_SPLIT = re.compile(f"({_TOKEN.pattern})")
 
 
-class _KindOf(dict):
-    """First character of a token → its kind (w, n, p), worked out once per distinct character."""
+def _spelled_below_u3000(re_class: str) -> str:
+    """The characters below U+3000 that a stdlib ``re`` class matches, as ranges for a class.
+    (``normalise.spelled_out`` does this for ``regex`` classes, whose Unicode tables differ.)"""
+    ranges: list[list[int]] = []
+    for c in map(ord, re.findall(re_class, "".join(map(chr, range(_SPELLED_BELOW))))):
+        if ranges and ranges[-1][1] == c - 1:
+            ranges[-1][1] = c
+        else:
+            ranges.append([c, c])
+    return "".join(re.escape(chr(a)) + (f"-{re.escape(chr(b))}" if b > a else "") for a, b in ranges)
 
-    def __missing__(self, c: str) -> str:
-        kind = self[c] = "w" if c.isalpha() else "n" if c.isdigit() else "p"
+
+# ``_TOKEN_SPLIT`` with its classes spelled out: a class of ranges is a bitmap test in ``re``,
+# cheaper than the Unicode category tests of \w and \d. The same below U+3000 (tested on every
+# such character); a line holding any other character is split by ``_TOKEN_SPLIT``.
+_LETTER, _WORD, _DIGIT, _MARK = map(_spelled_below_u3000, (r"[^\W\d_]", r"\w", r"\d", r"[^\s\w]"))
+_TOKEN_SPLIT_BELOW = re.compile(f"([{_LETTER}][{_WORD}]*|[{_DIGIT}]+(?:[.,][{_DIGIT}]+)*|[{_MARK}]|_)")
+
+
+class _KindOf(dict):
+    """A token → its kind (w, n, p), worked out once per distinct token from its first character.
+    (Keyed by the whole token: no one-character string is cut per token, and the token's hash,
+    computed here, is the one every later lookup of the word reuses.) Cleared when it grows
+    large, so it holds at most a working vocabulary."""
+
+    def __missing__(self, token: str) -> str:
+        if len(self) >= 65536:
+            self.clear()
+        c = token[0]
+        kind = self[token] = "w" if c.isalpha() else "n" if c.isdigit() else "p"
         return kind
 
 
@@ -161,10 +185,13 @@ _KIND_OF = _KindOf()
 
 def tokenize(ntext: str, lo: int = 0, hi: int | None = None) -> list[Tok]:
     """Word, number and punctuation tokens of ``ntext[lo:hi]`` (offsets into ``ntext``)."""
-    texts, starts, ends = match_spans(_TOKEN_SPLIT, ntext, lo, hi)
-    kinds = map(_KIND_OF.__getitem__, map(itemgetter(0), texts))
+    text = ntext[lo:hi] if lo or hi is not None else ntext
+    # ``match_spans`` (offsets as running sums of the split's lengths), with the pattern chosen by the text
+    parts = (_TOKEN_SPLIT if _BEYOND_SPELLED.search(text) else _TOKEN_SPLIT_BELOW).split(text)
+    pos = list(accumulate(map(len, parts), initial=lo))
+    texts = parts[1::2]
     # tuple.__new__ builds the named tuples without their Python-level __new__ (all in C)
-    return list(map(tuple.__new__, repeat(Tok), zip(kinds, texts, starts, ends)))
+    return list(map(tuple.__new__, repeat(Tok), zip(map(_KIND_OF.__getitem__, texts), texts, pos[1:-1:2], pos[2::2])))
 
 
 @lru_cache(maxsize=65536)
