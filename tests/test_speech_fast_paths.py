@@ -7,7 +7,7 @@ from hypothesis import given, settings, strategies as st
 from coalition_news.extract import speakers
 from coalition_news.text import normalise
 
-_ALPHABET = "قالوفبلكاأة ىيمن0123456789٣٤.,،_()«»\"-:؛ \t\u00a0²½\u0640\u064e\u0870\u2fff\u3000\u4e00\U0001d400"
+_ALPHABET = "قالوفبلكاأة ىيمن0123456789٣٤.,،_()«»\"-:؛ \t\u00a0²½\u0640\u064e\u0870\u2fff\u3000\u4e00\U0001d400\U0001d7d9\ud800\uffff"
 
 
 def _tokens_reference(ntext: str, lo: int = 0, hi: int | None = None) -> list[tuple]:
@@ -20,14 +20,20 @@ def _tokens_reference(ntext: str, lo: int = 0, hi: int | None = None) -> list[tu
     return out
 
 
-def test_spelled_out_token_split_splits_like_the_token_split_below_u3000():
-    """Every character below U+3000, alone and between letters and digits, splits the same."""
-    chars = "".join(map(chr, range(normalise._SPELLED_BELOW)))
-    fast, plain = speakers._TOKEN_SPLIT_BELOW, speakers._TOKEN_SPLIT
+def test_spelled_out_token_split_splits_like_the_token_split_within_the_bmp():
+    """Every character of the BMP, alone and between letters and digits, splits the same."""
+    chars = "".join(map(chr, range(0x10000)))
+    fast, plain = speakers._TOKEN_SPLIT_BMP, speakers._TOKEN_SPLIT
     assert fast.split(chars) == plain.split(chars)
     for c in chars:
-        for sample in (f"ق{c}ل {c}1{c}", f"{c}ق 1{c}2 1.{c} {c}_", f"1,{c}3 _{c}"):
-            assert fast.split(sample) == plain.split(sample), hex(ord(c))
+        sample = f"ق{c}ل {c}1{c}2 1.{c} {c}_ 1,{c}3 _{c}"
+        assert fast.split(sample) == plain.split(sample), hex(ord(c))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_within_bmp_is_no_character_beyond_u_ffff(text):
+    assert speakers._within_bmp(text) == all(ord(c) <= 0xFFFF for c in text)
 
 
 @settings(max_examples=500, deadline=None)

@@ -28,7 +28,7 @@ from typing import NamedTuple
 import regex
 
 from ..lexicon import load_lexicon
-from ..text.normalise import _BEYOND_SPELLED, _SPELLED_BELOW, NormalizedText, TranslationTable, normalize
+from ..text.normalise import NormalizedText, TranslationTable, normalize
 
 KINDS = ("person", "organization", "group", "anonymous")
 ATTRIBUTIONS = ("explicit", "resumed", "surname", "title", "none")
@@ -147,11 +147,15 @@ _TOKEN = re.compile(r"[^\W\d_]\w*|\d+(?:[.,]\d+)*|[^\s\w]|_")
 _TOKEN_SPLIT = re.compile(f"({_TOKEN.pattern})")
 
 
-def _spelled_below_u3000(re_class: str) -> str:
-    """The characters below U+3000 that a stdlib ``re`` class matches, as ranges for a class.
-    (``normalise.spelled_out`` does this for ``regex`` classes, whose Unicode tables differ.)"""
+_BMP = 0x10000
+
+
+def _spelled_in_bmp(re_class: str) -> str:
+    """The characters of the Basic Multilingual Plane that a stdlib ``re`` class matches, as
+    ranges for a class. (``normalise.spelled_out`` does this below U+3000 for ``regex`` classes,
+    whose Unicode tables differ from ``re``'s.)"""
     ranges: list[list[int]] = []
-    for c in map(ord, re.findall(re_class, "".join(map(chr, range(_SPELLED_BELOW))))):
+    for c in map(ord, re.findall(re_class, "".join(map(chr, range(_BMP))))):
         if ranges and ranges[-1][1] == c - 1:
             ranges[-1][1] = c
         else:
@@ -159,11 +163,16 @@ def _spelled_below_u3000(re_class: str) -> str:
     return "".join(re.escape(chr(a)) + (f"-{re.escape(chr(b))}" if b > a else "") for a, b in ranges)
 
 
-# ``_TOKEN_SPLIT`` with its classes spelled out: a class of ranges is a bitmap test in ``re``,
-# cheaper than the Unicode category tests of \w and \d. The same below U+3000 (tested on every
-# such character); a line holding any other character is split by ``_TOKEN_SPLIT``.
-_LETTER, _WORD, _DIGIT, _MARK = map(_spelled_below_u3000, (r"[^\W\d_]", r"\w", r"\d", r"[^\s\w]"))
-_TOKEN_SPLIT_BELOW = re.compile(f"([{_LETTER}][{_WORD}]*|[{_DIGIT}]+(?:[.,][{_DIGIT}]+)*|[{_MARK}]|_)")
+# ``_TOKEN_SPLIT`` with its classes spelled out: a class of ranges within the BMP is a bitmap test
+# in ``re``, cheaper than the Unicode category tests of \w and \d. The same within the BMP (tested
+# on every such character); a text holding a character beyond it is split by ``_TOKEN_SPLIT``.
+_LETTER, _WORD, _DIGIT, _MARK = map(_spelled_in_bmp, (r"[^\W\d_]", r"\w", r"\d", r"[^\s\w]"))
+_TOKEN_SPLIT_BMP = re.compile(f"([{_LETTER}][{_WORD}]*|[{_DIGIT}]+(?:[.,][{_DIGIT}]+)*|[{_MARK}]|_)")
+
+
+def _within_bmp(text: str) -> bool:
+    """No character beyond U+FFFF (one would take two UTF-16 units): a C loop, no regex scan."""
+    return len(text.encode("utf-16-le", "surrogatepass")) == 2 * len(text)
 
 
 class _KindOf(dict):
@@ -187,7 +196,7 @@ def tokenize(ntext: str, lo: int = 0, hi: int | None = None) -> list[Tok]:
     """Word, number and punctuation tokens of ``ntext[lo:hi]`` (offsets into ``ntext``)."""
     text = ntext[lo:hi] if lo or hi is not None else ntext
     # ``match_spans`` (offsets as running sums of the split's lengths), with the pattern chosen by the text
-    parts = (_TOKEN_SPLIT if _BEYOND_SPELLED.search(text) else _TOKEN_SPLIT_BELOW).split(text)
+    parts = (_TOKEN_SPLIT_BMP if _within_bmp(text) else _TOKEN_SPLIT).split(text)
     pos = list(accumulate(map(len, parts), initial=lo))
     texts = parts[1::2]
     # tuple.__new__ builds the named tuples without their Python-level __new__ (all in C)
