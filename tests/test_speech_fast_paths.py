@@ -106,3 +106,18 @@ def test_stored_at_once_refuses_what_it_cannot_store():
     for cls in (WithFactory, WithPostInit):
         with pytest.raises(TypeError):
             speakers._stored_at_once(cls)
+
+
+# --- quotation marks found by str.find --------------------------------------------------------
+
+_MARKS_TEXT = st.text(alphabet="قال \"«»“”„‟‘’'`ab\u0622\u2022", max_size=50)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_MARKS_TEXT | st.text(max_size=30))
+def test_mark_positions_are_the_mark_pattern_matches(text):
+    by_class: dict[str, list[int]] = {}
+    for m in quotes._ANY_MARK.finditer(text):
+        by_class.setdefault(quotes._MARK_CLASSES[m.group()], []).append(m.start())
+    assert quotes._mark_positions(text) == by_class
+    assert quotes._has_mark(text) == (quotes._ANY_MARK.search(text) is not None)
