@@ -197,8 +197,9 @@ _TOKEN_SPLIT_BMP = re.compile(f"([{_LETTER}][{_WORD}]*|[{_DIGIT}]+(?:[.,][{_DIGI
 
 
 def _within_bmp(text: str) -> bool:
-    """No character beyond U+FFFF (one would take two UTF-16 units): a C loop, no regex scan."""
-    return len(text.encode("utf-16-le", "surrogatepass")) == 2 * len(text)
+    """No character beyond U+FFFF (one would take two UTF-16 units): a C loop, no regex scan.
+    ("utf-16", with its two-byte BOM, is the encoder ``str.encode`` reaches without a codec lookup.)"""
+    return len(text.encode("utf-16", "surrogatepass")) == 2 * len(text) + 2
 
 
 class _KindOf(dict):
