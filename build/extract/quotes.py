@@ -459,18 +459,20 @@ def _word_info() -> dict[str, tuple[VerbForm | None, bool, bool, bool]]:
     return out
 
 
-def _nothing_to_read(raw: str, ntext: str) -> bool:
+def _nothing_to_read(marked: bool, ntext: str) -> bool:
     """No quotation mark and no word that could report speech or describe a speaker: the line
     can be skipped whole (most background paragraphs), which keeps extraction fast."""
-    return not _has_mark(raw) and _trigger_words().isdisjoint(letter_words(ntext))
+    return not marked and _trigger_words().isdisjoint(letter_words(ntext))
 
 
 def _process_line(line, reg: SpeakerRegistry, is_body: bool) -> list[tuple[Quote, int | None]]:
     raw = line.text
     nt = NormalizedText.of(raw)
-    if _nothing_to_read(raw, nt.text):
+    marked = _has_mark(raw)
+    if _nothing_to_read(marked, nt.text):
         return []
-    toks, cands = _tokens_and_candidates(raw, nt)
+    # a line without marks has no quotation: its tokens are all there is (no marks looked for again)
+    toks, cands = _tokens_and_candidates(raw, nt) if marked else (tokenize(nt.text), [])
     hits: list[_VerbHit] = []
     last_finite: _VerbHit | None = None
     i = 0
