@@ -316,7 +316,6 @@ class _Candidate:
 def _classify(ntext: str, toks: list[Tok], n_words: int, a: int, b: int, prev_name: bool) -> tuple[bool, bool]:
     """(is speech, is partial) for the quotation whose marks are at normalised ``a`` and ``b``,
     with ``n_words`` words inside; ``toks`` are the context tokens before the opening mark."""
-    lex = lexicon()
     if not n_words:
         return False, False
     before = toks  # the caller passes the context tokens before the opening mark
@@ -325,6 +324,7 @@ def _classify(ntext: str, toks: list[Tok], n_words: int, a: int, b: int, prev_na
         return False, False  # لـ"القدس العربي", بـ"الإرهابيين"
     last = before[-1] if before else None
     if last is not None and last.kind == "w" and ntext[last.end:a].strip() == "":
+        lex = lexicon()
         # the marker is in construct with the name, so it has no article: تنظيم "الدولة الإسلامية",
         # لتنظيم "…", وعملية "…"; "عناصر التنظيم "يتحركون …"" is speech about the organisation
         stripped = last.norm

@@ -292,10 +292,10 @@ def _at(toks: list[Tok], i: int) -> Tok | None:
 
 def title_length(toks: list[Tok], i: int) -> int:
     """Number of tokens of the (possibly chained) title at ``i``: "الفريق اللواء الركن" → 3."""
-    lex = lexicon()
     # quick reject (most calls): the token at ``i`` is no word that can start a title
     if not 0 <= i < len(toks) or toks[i].norm not in _title_starts():
         return 0
+    lex = lexicon()
     n = 0
     while True:
         t = _at(toks, i + n)
@@ -860,8 +860,10 @@ def _speaker_key(name: str, scope: str | None) -> str:
     return f"{key}@{scope}" if scope else key
 
 
+@lru_cache(maxsize=65536)
 def speaker_id(key: str) -> str:
-    """A stable id from the key's content: ``"sp_" + sha256(key)[:12]``."""
+    """A stable id from the key's content: ``"sp_" + sha256(key)[:12]``. (Cached: a speaker's id is
+    asked for at each of its quotes and mentions.)"""
     return "sp_" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
 
 
