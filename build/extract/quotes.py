@@ -399,11 +399,15 @@ def _tokens_and_candidates(raw: str, nt: NormalizedText) -> tuple[list[Tok], lis
 
 def _texts(np: NounPhrase, toks: list[Tok], nt: NormalizedText) -> dict[str, str | None]:
     """Readable name, title, role and whole description of a parsed noun phrase."""
+    read: dict[tuple[int, int], str | None] = {}  # the whole description is often the role or the name
+
     def span(p):
         if p is None or p[1] <= p[0]:
             return None
-        s, e = nt.raw_span(toks[p[0]].start, toks[p[1] - 1].end)
-        return readable(nt.raw[s:e]) or None
+        if p not in read:
+            s, e = nt.raw_span(toks[p[0]].start, toks[p[1] - 1].end)
+            read[p] = readable(nt.raw[s:e]) or None
+        return read[p]
 
     return {"name": span(np.name), "title": span(np.title), "role": span(np.role),
             "description": span((np.first, np.last))}
