@@ -758,12 +758,14 @@ class SpeakerRegistry:
         """A speaker already in the article that this description re-describes."""
         lex = lexicon()
         people = [e for e in self._live() if e.kind in ("person", "anonymous")]
-        words = {base(w) for w in normalize(desc).split() if not _is_stop(w)} - {""}
+        words = _description_words(desc)
         if np.role is not None and words:
             matches = []
             for e in people:
-                ewords = {base(w) for w in normalize(e.role or "").split() if not _is_stop(w)} - {""}
-                if ewords and e.head == np.head and (words <= ewords or ewords <= words):
+                if e.head != np.head:
+                    continue
+                ewords = _description_words(e.role or "")
+                if ewords and (words <= ewords or ewords <= words):
                     matches.append(e)
             if matches:
                 return self._recent(matches) or matches[-1]
@@ -821,6 +823,13 @@ class SpeakerRegistry:
             wikidata_id=lex.figures.get(e.name_key) if e.named else None,
             scope=None if (e.named or e.kind in ("organization",)) else self.article_id,
         )
+
+
+@lru_cache(maxsize=65536)
+def _description_words(desc: str) -> frozenset[str]:
+    """The content words of a description, without conjunction and article, for comparing two
+    descriptions (a speaker's role is compared again at each later description)."""
+    return frozenset(base(w) for w in normalize(desc).split() if not _is_stop(w)) - {""}
 
 
 _AFFILIATION = regex.compile(r"(?:^|\s)(?:باسم|في|لدى)\s+(.+)$")
