@@ -77,51 +77,6 @@ def test_spelled_below_is_every_character_below_u3000(text):
     assert normalise.spelled_below(text) == all(ord(c) < 0x3000 for c in text)
 
 
-# --- frozen dataclasses built without their generated __init__ ---------------------------------
-
-def _constructors():
-    from coalition_news.extract import figures
-    from coalition_news.text import numbers
-
-    return ((dates._new_date_mention, dates.DateMention), (numbers._new_number_match, numbers.NumberMatch),
-            (figures._new_figure, figures.Figure))
-
-
-def test_fast_constructors_take_the_dataclass_fields():
-    """Same parameters, in the same order, with the same defaults: a field added to the dataclass
-    fails here until its fast constructor sets it too."""
-    import inspect
-
-    for fast, cls in _constructors():
-        expected = [(p.name, p.default) for p in inspect.signature(cls).parameters.values()]
-        assert [(p.name, p.default) for p in inspect.signature(fast).parameters.values()] == expected, cls
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.data())
-def test_fast_constructors_build_what_the_dataclass_builds(data):
-    import dataclasses
-    import inspect
-    import pickle
-
-    for fast, cls in _constructors():
-        values = [data.draw(st.integers() | st.text(max_size=5) | st.none()) for _ in dataclasses.fields(cls)]
-        plain, quick = cls(*values), fast(*values)
-        assert type(quick) is cls and quick == plain and hash(quick) == hash(plain) and repr(quick) == repr(plain)
-        assert vars(quick) == vars(plain) and list(vars(quick)) == list(vars(plain))
-        assert dataclasses.astuple(quick) == dataclasses.astuple(plain)
-        assert pickle.loads(pickle.dumps(quick)) == plain
-        defaults = len([p for p in inspect.signature(cls).parameters.values() if p.default is not p.empty])
-        if defaults:
-            assert fast(*values[:-defaults]) == cls(*values[:-defaults])
-        try:
-            quick.start = 0
-        except dataclasses.FrozenInstanceError:
-            pass
-        else:
-            raise AssertionError("still frozen")
-
-
 # --- the prefix words before a date mention ------------------------------------------------------
 
 def _with_prefix_reference(text, c, published):

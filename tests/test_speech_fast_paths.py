@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import inspect
-
-import pytest
 from hypothesis import given, settings, strategies as st
 
 from coalition_news.extract import quotes, speakers
@@ -56,56 +52,6 @@ def test_token_kinds_survive_the_kind_cache_being_cleared():
         assert kinds[f"ق{k}"] == "w"
     assert len(kinds) <= 65536
     assert kinds["12"] == "n" and kinds[","] == "p" and kinds["_"] == "p"
-
-
-# --- frozen dataclasses stored at once ------------------------------------------------------
-
-def _as_dataclasses_writes_it(cls):
-    """``cls`` again, with the ``__init__`` that dataclasses writes for a frozen class."""
-    defaults = {f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
-    return dataclasses.dataclass(frozen=True)(type(cls.__name__, (), {"__annotations__": dict(cls.__annotations__), **defaults}))
-
-
-_STORED_AT_ONCE = (quotes.Quote, quotes._Candidate, speakers.NounPhrase, speakers.Mention, speakers.SpeakerRef)
-
-
-def test_stored_at_once_builds_what_the_dataclass_init_builds():
-    for cls in _STORED_AT_ONCE:
-        plain = _as_dataclasses_writes_it(cls)
-        names = [f.name for f in dataclasses.fields(cls)]
-        required = [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING]
-        values = [f"v{k}" for k in range(len(names))]
-        for args, kwargs in ((values, {}), (values[: len(required)], {}), ([], dict(zip(names, values))),
-                             (values[:1], dict(zip(names[1:len(required)], values[1:])))):
-            fast, slow = cls(*args, **kwargs), plain(*args, **kwargs)
-            assert list(vars(fast).items()) == list(vars(slow).items())  # same fields, same order
-            assert repr(fast).split("(", 1)[1] == repr(slow).split("(", 1)[1]
-            assert hash(fast) == hash(dataclasses.replace(fast)) and fast == dataclasses.replace(fast)
-        for args, kwargs in ((values + ["extra"], {}), (values[: len(required) - 1], {}), (values, {names[0]: 1})):
-            with pytest.raises(TypeError):
-                cls(*args, **kwargs)
-            with pytest.raises(TypeError):
-                plain(*args, **kwargs)
-        with pytest.raises(dataclasses.FrozenInstanceError):
-            setattr(cls(*values), names[0], None)
-        assert inspect.signature(cls) == inspect.signature(plain)
-
-
-def test_stored_at_once_refuses_what_it_cannot_store():
-    @dataclasses.dataclass(frozen=True)
-    class WithFactory:
-        xs: list = dataclasses.field(default_factory=list)
-
-    @dataclasses.dataclass(frozen=True)
-    class WithPostInit:
-        x: int
-
-        def __post_init__(self):
-            pass
-
-    for cls in (WithFactory, WithPostInit):
-        with pytest.raises(TypeError):
-            speakers._stored_at_once(cls)
 
 
 # --- quotation marks found by str.find --------------------------------------------------------

@@ -52,6 +52,7 @@ from operator import itemgetter
 
 
 from ..lexicon import load_lexicon
+from ..text.frozen import stored_at_once
 from ..text.normalise import NormalizedText, letter_words, normalize
 from .speakers import (
     COMPLEMENTISERS,
@@ -68,7 +69,6 @@ from .speakers import (
     readable,
     title_length,
     _known_noun,
-    _stored_at_once,
     tokenize,
     without_conjunction,
 )
@@ -77,7 +77,7 @@ SHORT_QUOTE_WORDS = 3  # a quotation of at most this many words needs a reportin
 MAX_MARKS_SEARCHED = 99  # above this many marks of one style in a line, the stray mark is not searched for
 
 
-@_stored_at_once
+@stored_at_once
 @dataclass(frozen=True)
 class Quote:
     """One direct quotation; ``line_text[start:end] == text`` (the marks are outside the span)."""
@@ -302,7 +302,7 @@ def quote_pairs(s: str) -> list[tuple[int, int]]:
 
 # --- quotation or name? -------------------------------------------------------------------
 
-@_stored_at_once
+@stored_at_once
 @dataclass(frozen=True)
 class _Candidate:
     open: int          # normalised offsets of the marks

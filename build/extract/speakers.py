@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from itertools import accumulate, repeat
 from typing import NamedTuple
@@ -28,6 +28,7 @@ from typing import NamedTuple
 import regex
 
 from ..lexicon import load_lexicon
+from ..text.frozen import stored_at_once
 from ..text.normalise import NormalizedText, TranslationTable, normalize
 
 KINDS = ("person", "organization", "group", "anonymous")
@@ -35,31 +36,7 @@ ATTRIBUTIONS = ("explicit", "resumed", "surname", "title", "none")
 MENTION_TYPES = ("name", "surname", "title", "description", "verb")
 
 
-def _stored_at_once(cls):
-    """Give a frozen dataclass an ``__init__`` that stores all its fields with one ``__dict__`` update.
-
-    The ``__init__`` dataclasses writes for a frozen class sets each field through
-    ``object.__setattr__`` (its own ``__setattr__`` refuses), one call per field; quotes, mentions
-    and noun phrases are built by the thousand. Same parameters, defaults and resulting instance
-    (tested against the dataclasses ``__init__``). Only for fields that are plain init parameters.
-    """
-    params = fields(cls)
-    if any(not f.init or f.kw_only or f.default_factory is not MISSING for f in params) or hasattr(cls, "__post_init__"):
-        raise TypeError(f"{cls.__name__}: only plain fields can be stored at once")
-    names = [f.name for f in params]
-    namespace: dict = {}
-    exec(f"def __init__(self, {', '.join(names)}):\n"  # the way dataclasses itself writes __init__
-         f"    self.__dict__.update({', '.join(f'{n}={n}' for n in names)})", namespace)
-    init = namespace["__init__"]
-    init.__defaults__ = tuple(f.default for f in params if f.default is not MISSING) or None
-    init.__annotations__ = {**{f.name: f.type for f in params}, "return": None}
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    init.__module__ = cls.__module__
-    cls.__init__ = init
-    return cls
-
-
-@_stored_at_once
+@stored_at_once
 @dataclass(frozen=True)
 class SpeakerRef:
     """A speaker as one article describes it (before cross-article merging).
@@ -78,7 +55,7 @@ class SpeakerRef:
     scope: str | None = None       # article_id for unnamed speakers ("ضابط رفيع"): never merged across articles
 
 
-@_stored_at_once
+@stored_at_once
 @dataclass(frozen=True)
 class Mention:
     """One place where an article refers to a speaker; ``line_text[start:end] == text``."""
@@ -267,7 +244,7 @@ def base(w: str) -> str:
 
 # --- noun phrases ---------------------------------------------------------------------------
 
-@_stored_at_once
+@stored_at_once
 @dataclass(frozen=True)
 class NounPhrase:
     """A speaker description found at tokens ``[first, last)``; spans are token index pairs."""

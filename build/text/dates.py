@@ -35,12 +35,14 @@ import regex
 from hijridate import Gregorian, Hijri
 
 from ..lexicon import load_lexicon
+from .frozen import stored_at_once
 from .normalise import NormalizedText, letter_words, normalize, prefix_tree
 
 PRECISIONS = ("day", "week", "month", "year", "range")
 BASES = ("explicit", "relative")
 
 
+@stored_at_once
 @dataclass(frozen=True)
 class DateMention:
     """One date expression of a line, resolved.
@@ -301,7 +303,7 @@ def _build_leads(G: _Grammar, units: dict) -> dict[str, "re.Pattern[str]"]:
 
 
 class _AfterWordChar(dict):
-    """Character → whether ``_B``'s lookbehind ``(?<![\p{L}\p{N}])`` fails after it (a letter or
+    """Character → whether ``_B``'s lookbehind ``(?<![\\p{L}\\p{N}])`` fails after it (a letter or
     a number in regex's tables), worked out once per distinct character."""
 
     def __missing__(self, c: str) -> bool:
@@ -877,7 +879,7 @@ def _part_of_period(res: _Res, part: str) -> _Res:
 def _prefix_endings() -> dict[str, tuple[str, ...]]:
     """For each prefix pattern, the last words of its phrases: the text before a mention, trailing
     spaces stripped, ends with one of them wherever the pattern matches (its phrase is followed
-    by ``\s+`` only, and ``str.rstrip`` strips every ``\s`` of regex, tested)."""
+    by ``\\s+`` only, and ``str.rstrip`` strips every ``\\s`` of regex, tested)."""
     w = _grammar().words
     last_words = lambda words: tuple(sorted({_key(p).split(" ")[-1] for p in words}))  # noqa: E731
     return {"since": last_words(w["since"]), "start": last_words(w["period_start"]),
@@ -995,19 +997,8 @@ def _find_dates_cached(text: str, published: dt.date | None) -> tuple[DateMentio
         if c is None or (published is None and c.res.basis == "relative"):
             continue
         start, end = nt.raw_span(c.start, c.end)
-        out.append(_new_date_mention(start, end, text[start:end], c.res.date_start, c.res.date_end, c.res.precision, c.res.basis))
+        out.append(DateMention(start, end, text[start:end], c.res.date_start, c.res.date_end, c.res.precision, c.res.basis))
     return tuple(out)
-
-
-def _new_date_mention(start, end, text, date_start, date_end, precision, basis) -> DateMention:
-    """``DateMention(...)`` without the frozen dataclass's ``__init__``, which calls
-    ``object.__setattr__`` once per field: the same fields, set in one step (tested equal)."""
-    mention = object.__new__(DateMention)
-    object.__setattr__(mention, "__dict__", {
-        "start": start, "end": end, "text": text, "date_start": date_start, "date_end": date_end,
-        "precision": precision, "basis": basis,
-    })
-    return mention
 
 
 def find_publication_date(lines) -> tuple[dt.date, str] | None:

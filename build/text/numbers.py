@@ -47,6 +47,7 @@ from typing import NamedTuple
 import regex
 
 from ..lexicon import load_lexicon
+from .frozen import stored_at_once
 from .normalise import fast_split, normalize, spelled_out
 
 __all__ = [
@@ -442,6 +443,7 @@ def _pick_scale_plural(cw: ClassifiedWord) -> bool:
 # --- finding numbers in a line ---------------------------------------------------------------
 
 
+@stored_at_once
 @dataclass(frozen=True)
 class NumberMatch:
     """A number found in normalised text; ``start``/``end`` are normalised offsets.
@@ -461,17 +463,6 @@ class NumberMatch:
     tok_start: int
     tok_end: int
     literal: str = ""
-
-
-def _new_number_match(start, end, text, value, kind, definite, tok_start, tok_end, literal="") -> NumberMatch:
-    """``NumberMatch(...)`` without the frozen dataclass's ``__init__``, which calls ``object.__setattr__``
-    once per field (~14k instructions a match): the same fields, set in one step (tested equal)."""
-    match = object.__new__(NumberMatch)
-    object.__setattr__(match, "__dict__", {
-        "start": start, "end": end, "text": text, "value": value, "kind": kind, "definite": definite,
-        "tok_start": tok_start, "tok_end": tok_end, "literal": literal,
-    })
-    return match
 
 
 def _scale_after(norm: str, tokens: list[Token], j: int, after: int) -> tuple[WordInfo, int] | None:
@@ -508,7 +499,7 @@ def _digits_match(norm: str, tokens: list[Token], i: int) -> NumberMatch:
         if in_parens:
             start = prev.start
         end, j, kind = tokens[sj].end, sj + 1, "mixed"
-    return _new_number_match(start, end, norm[start:end], _as_number(value), kind, definite, i, j, tok.text)
+    return NumberMatch(start, end, norm[start:end], _as_number(value), kind, definite, i, j, tok.text)
 
 
 def _after_ordinal(tokens: list[Token], i: int) -> bool:
@@ -546,6 +537,6 @@ def find_numbers(norm: str, tokens: list[Token] | None = None) -> list[NumberMat
                 value, used, kind = parsed
                 start, end = run[0].start, run[used - 1].end
                 tok_end = next(j for j in range(k, len(tokens)) if tokens[j].end == end) + 1
-                out.append(_new_number_match(start, end, norm[start:end], _as_number(value), kind, run[0].definite, k, tok_end))
+                out.append(NumberMatch(start, end, norm[start:end], _as_number(value), kind, run[0].definite, k, tok_end))
                 i = tok_end
     return out
