@@ -22,14 +22,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from itertools import accumulate, repeat
+from itertools import repeat
 from typing import NamedTuple
 
 import regex
 
 from ..lexicon import load_lexicon
 from ..text.frozen import stored_at_once
-from ..text.normalise import NormalizedText, TranslationTable, normalize
+from ..text.normalise import NormalizedText, TranslationTable, match_spans, normalize, spelled_out
 
 KINDS = ("person", "organization", "group", "anonymous")
 ATTRIBUTIONS = ("explicit", "resumed", "surname", "title", "none")
@@ -153,23 +153,10 @@ _TOKEN_SPLIT = re.compile(f"({_TOKEN.pattern})")
 _BMP = 0x10000
 
 
-def _spelled_in_bmp(re_class: str) -> str:
-    """The characters of the Basic Multilingual Plane that a stdlib ``re`` class matches, as
-    ranges for a class. (``normalise.spelled_out`` does this below U+3000 for ``regex`` classes,
-    whose Unicode tables differ from ``re``'s.)"""
-    ranges: list[list[int]] = []
-    for c in map(ord, re.findall(re_class, "".join(map(chr, range(_BMP))))):
-        if ranges and ranges[-1][1] == c - 1:
-            ranges[-1][1] = c
-        else:
-            ranges.append([c, c])
-    return "".join(re.escape(chr(a)) + (f"-{re.escape(chr(b))}" if b > a else "") for a, b in ranges)
-
-
 # ``_TOKEN_SPLIT`` with its classes spelled out: a class of ranges within the BMP is a bitmap test
 # in ``re``, cheaper than the Unicode category tests of \w and \d. The same within the BMP (tested
 # on every such character); a text holding a character beyond it is split by ``_TOKEN_SPLIT``.
-_LETTER, _WORD, _DIGIT, _MARK = map(_spelled_in_bmp, (r"[^\W\d_]", r"\w", r"\d", r"[^\s\w]"))
+_LETTER, _WORD, _DIGIT, _MARK = (spelled_out(c, _BMP, re) for c in (r"[^\W\d_]", r"\w", r"\d", r"[^\s\w]"))
 _TOKEN_SPLIT_BMP = re.compile(f"([{_LETTER}][{_WORD}]*|[{_DIGIT}]+(?:[.,][{_DIGIT}]+)*|[{_MARK}]|_)")
 
 
@@ -198,13 +185,10 @@ _KIND_OF = _KindOf()
 
 def tokenize(ntext: str, lo: int = 0, hi: int | None = None) -> list[Tok]:
     """Word, number and punctuation tokens of ``ntext[lo:hi]`` (offsets into ``ntext``)."""
-    text = ntext[lo:hi] if lo or hi is not None else ntext
-    # ``match_spans`` (offsets as running sums of the split's lengths), with the pattern chosen by the text
-    parts = (_TOKEN_SPLIT_BMP if _within_bmp(text) else _TOKEN_SPLIT).split(text)
-    pos = list(accumulate(map(len, parts), initial=lo))
-    texts = parts[1::2]
+    split = _TOKEN_SPLIT_BMP if _within_bmp(ntext[lo:hi] if lo or hi is not None else ntext) else _TOKEN_SPLIT
+    texts, starts, ends = match_spans(split, ntext, lo, hi)
     # tuple.__new__ builds the named tuples without their Python-level __new__ (all in C)
-    return list(map(tuple.__new__, repeat(Tok), zip(map(_KIND_OF.__getitem__, texts), texts, pos[1:-1:2], pos[2::2])))
+    return list(map(tuple.__new__, repeat(Tok), zip(map(_KIND_OF.__getitem__, texts), texts, starts, ends)))
 
 
 @lru_cache(maxsize=65536)

@@ -261,7 +261,6 @@ def _literal_first(firsts: Iterable[str], rest: str) -> list[str]:
     return [re.escape(c) + rest for c in firsts]
 
 
-
 def _firsts(words: Iterable[str]) -> set[str]:
     """First words of normalised (possibly multi-word) keys: where a match of the key begins."""
     return {k.split(" ")[0] for k in words}

@@ -176,14 +176,15 @@ _SPELLED_BELOW = 0x3000
 _BEYOND_SPELLED = re.compile("[^\x00-\u2fff]")
 
 
-def spelled_out(regex_class: str) -> str:
-    """The characters below U+3000 that a ``regex`` class matches, as ranges for a stdlib ``re`` class.
+def spelled_out(regex_class: str, below: int = _SPELLED_BELOW, engine=regex) -> str:
+    """The characters below ``below`` (U+3000) that a class of ``engine`` (``regex``) matches, as
+    ranges for a stdlib ``re`` class.
 
     >>> spelled_out("[a-c0-9_]")
     '0-9_a-c'
     """
     ranges: list[list[int]] = []
-    for c in map(ord, regex.findall(regex_class, "".join(map(chr, range(_SPELLED_BELOW))))):
+    for c in map(ord, engine.findall(regex_class, "".join(map(chr, range(below))))):
         if ranges and ranges[-1][1] == c - 1:
             ranges[-1][1] = c
         else:
