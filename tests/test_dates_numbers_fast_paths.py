@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import regex
 from hypothesis import example, given, settings, strategies as st
 
@@ -234,3 +236,10 @@ def test_unit_pattern_spaces_and_lookahead_every_character_below_u3000():
         for text in (f"{first}{c}{rest}", f"{first}{c}{c}{rest}{c}", f"ال{noun}{c}"):
             plain, fast = units.pattern.match(text), units.pattern_re.match(text)
             assert (plain and plain.span()) == (fast and fast.span()), hex(ord(c))
+
+
+def test_re_whitespace_is_every_code_point_re_calls_space():
+    """``re_whitespace`` scans only below U+3001: no code point above it is ``\\s`` to re."""
+    every = "".join(map(chr, range(0x110000)))
+    assert dates.re_whitespace() == "".join(re.findall(r"\s", every))
+    assert "\u3000" in dates.re_whitespace()
