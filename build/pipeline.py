@@ -31,12 +31,16 @@ from .extract.speakers import merge_speakers
 from .ingest import Article, read_raw, with_texts
 from .publish import CsvPiece, staged
 from .tables import build_tables
-from .validate import FrictionlessProcess, provenance_by_table, validate_frames
+from .validate import CheckJob, CheckProcess, provenance_by_table, validate_frames
 
 log = logging.getLogger(__name__)
 
 # Below this many articles to extract, a process pool costs more than it saves.
 PARALLEL_MIN_ARTICLES = 64
+# Up to this many rows, pandera's row checks run in the second process (``start_schema_rows``):
+# sending them there costs less than pandera's import and warm-up here (~0.7 s); more would hold a
+# second copy of the tables in memory.
+SCHEMA_ROWS_ELSEWHERE = 250_000
 # Articles whose rows are held at once before they become DataFrames: bounds memory.
 BATCH_ARTICLES = 2000
 # Tasks per worker and block: enough that the last task of a block is short (the other worker
@@ -386,22 +390,40 @@ def tables_in_batches(article_batches: Iterable[list[ArticleRows]], stage: Stage
     return tables_of_parts([table_part(rows) for rows in article_batches], stage)
 
 
-def validate_release(frames: dict[str, pd.DataFrame], parts: list[TablePart]) -> None:
+def rows_to_check(frames: dict[str, pd.DataFrame], parts: list[TablePart]) -> dict[str, pd.DataFrame]:
+    """The frames the row-by-row checks run on: the blocks tabled in this build (all of them at
+    once: pandera costs ~25 ms a call whatever the size) and the speakers; a block from the cache
+    passed them when it was cached, with the same rows and raw texts. Every table when every
+    block is fresh."""
+    fresh = [p for p in parts if not p.checked]
+    if len(fresh) == len(parts):
+        return frames
+    rows = {"speakers": frames["speakers"]}
+    for table in fresh[0].frames if fresh else ():
+        rows[table] = pd.concat([p.frames[table] for p in fresh], ignore_index=True)
+    return rows
+
+
+def start_schema_rows(rows: dict[str, pd.DataFrame], checker: CheckProcess | None) -> CheckJob | None:
+    """pandera's row-by-row checks of ``rows`` started in the second process, when it runs and
+    they are few (an incremental build): there pandera is imported and warmed up already, and
+    they run while this process writes the files. None: they run here (``validate_release``)."""
+    if checker is None or sum(len(df) for df in rows.values()) > SCHEMA_ROWS_ELSEWHERE:
+        return None
+    return checker.schema_rows(rows)
+
+
+def validate_release(frames: dict[str, pd.DataFrame], parts: list[TablePart],
+                     rows: dict[str, pd.DataFrame] | None = None, schema: CheckJob | None = None) -> None:
     """Raise ValidationError unless every check passes (``validate.validate_frames``).
 
-    The checks that hold row by row run on the blocks tabled in this build (all of them at once:
-    pandera costs ~25 ms a call whatever the size) and on the speakers; a block from the cache
-    passed them when it was cached, with the same rows and raw texts. Keys and foreign keys are
+    The checks that hold row by row run on ``rows`` (``rows_to_check``), pandera's in the second
+    process when ``schema`` is its job there (``start_schema_rows``); keys and foreign keys are
     checked over the whole tables.
     """
-    fresh = [p for p in parts if not p.checked]
-    provenance = [problem for table in frames for p in fresh for problem in p.provenance.get(table, ())]
-    rows = None  # every table: all blocks are fresh
-    if len(fresh) < len(parts):
-        rows = {"speakers": frames["speakers"]}
-        for table in fresh[0].frames if fresh else ():
-            rows[table] = pd.concat([p.frames[table] for p in fresh], ignore_index=True)
-    validate_frames(frames, rows=rows, provenance=provenance)
+    provenance = [problem for table in frames for p in parts if not p.checked for problem in p.provenance.get(table, ())]
+    validate_frames(frames, rows=rows_to_check(frames, parts) if rows is None else rows, provenance=provenance,
+                    schema=None if schema is None else schema.result())
 
 
 def csv_pieces(parts: list[TablePart], cache=None) -> dict[str, list[CsvPiece]]:
@@ -451,19 +473,21 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
     options = options or BuildOptions()
     with _open_cache(root, options) as cache, contextlib.ExitStack() as running:
         # frictionless gets a second process, which imports and warms up while the build runs
-        frictionless = running.enter_context(FrictionlessProcess()) if _article_files(root / "raw") >= PARALLEL_MIN_ARTICLES else None
+        checker = running.enter_context(CheckProcess()) if _article_files(root / "raw") >= PARALLEL_MIN_ARTICLES else None
         with stage("ingest"):
             articles = read_raw(root / "raw", unread_ok=True)  # 1 ingest (checks every raw file)
         # 2 lines + 3 extract, per article; 4 tables, block by block
         parts = list(table_parts(articles, options, cache, stage, root))
         del articles
         frames = tables_of_parts(parts, stage)
+        rows = rows_to_check(frames, parts)
+        schema = start_schema_rows(rows, checker)              # 5 validate: pandera's row checks (second process) ...
         with stage("publish"):
             # 6 publish, written to a staging folder first: frictionless checks its CSVs while ...
-            release = running.enter_context(staged(frames, root / "data", frictionless, csv_pieces(parts, cache),
+            release = running.enter_context(staged(frames, root / "data", checker, csv_pieces(parts, cache),
                                                    cache.frictionless_passed if cache is not None else None))
         with stage("validate"):
-            validate_release(frames, parts)                    # 5 validate (... this process checks the tables)
+            validate_release(frames, parts, rows, schema)      # 5 validate (... this process checks the tables)
         if cache is not None:
             with stage("tables"):
                 cache_checked_blocks(parts, cache, release.ranges, release.folder / "csv")

@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 from . import schemas
 from .csvtext import csv_chunks
 from .errors import BuildError
-from .validate import FrictionlessProcess, ValidationError, check_written, frictionless_problems
+from .validate import CheckProcess, ValidationError, check_written, frictionless_problems
 
 PARQUET_OPTIONS = dict(
     compression="zstd",
@@ -163,7 +163,7 @@ def check_release(package_root: Path, running=None, passed: Path | None = None, 
 
     Parquet = CSV (``check_written``: Arrow's readers, which release the GIL) runs on a second
     thread while frictionless (pure Python) checks the CSVs on this one, or, when ``running`` is
-    its job in a second process (``validate.FrictionlessProcess``), there. ``passed``: the file
+    its job in a second process (``validate.CheckProcess``), there. ``passed``: the file
     naming the CSV bytes frictionless passed last (``validate.frictionless_validate``).
     ``written``: ``check_written``'s result, when it was started already."""
     with ThreadPoolExecutor(max_workers=1) as reader:
@@ -242,10 +242,10 @@ def swap_in(staging: Path, data_dir: Path) -> None:
     old.rename(staging)
 
 
-def publish(frames: dict[str, pd.DataFrame], data_dir: Path, frictionless: FrictionlessProcess | None = None,
+def publish(frames: dict[str, pd.DataFrame], data_dir: Path, checker: CheckProcess | None = None,
             passed: Path | None = None) -> None:
     """Write, check, then swap into ``data_dir``. On any failure ``data_dir`` is left as it was."""
-    with staged(frames, data_dir, frictionless, passed=passed) as release:
+    with staged(frames, data_dir, checker, passed=passed) as release:
         release.commit()
 
 
@@ -259,10 +259,10 @@ class StagedRelease:
 
 
 @contextlib.contextmanager
-def staged(frames: dict[str, pd.DataFrame], data_dir: Path, frictionless: FrictionlessProcess | None = None,
+def staged(frames: dict[str, pd.DataFrame], data_dir: Path, checker: CheckProcess | None = None,
            pieces: dict[str, list[CsvPiece]] | None = None, passed: Path | None = None) -> Iterator[StagedRelease]:
-    """Write the release to a staging folder beside ``data_dir`` and start ``frictionless`` (a
-    second process) on its CSVs; yield it, to be committed: its files checked, then swapped in.
+    """Write the release to a staging folder beside ``data_dir`` and start frictionless on its CSVs
+    (in the second process ``checker``, when given); yield it, to be committed: its files checked, then swapped in.
     ``passed``: the file naming the CSV bytes frictionless passed last (``check_release``).
 
     A build runs its own checks of the tables between the two, while frictionless runs: nothing is
@@ -276,7 +276,7 @@ def staged(frames: dict[str, pd.DataFrame], data_dir: Path, frictionless: Fricti
     try:
         failed, ranges, written = None, {}, None
         running = []  # frictionless's job, started as soon as the CSVs are written
-        start_frictionless = (lambda: running.append(frictionless.validate(staging_root, passed))) if frictionless is not None else None
+        start_frictionless = (lambda: running.append(checker.frictionless(staging_root, passed))) if checker is not None else None
         try:
             ranges = write_release(frames, staging, pieces, start_frictionless)
             # Parquet = CSV starts now, on a thread (Arrow's readers release the GIL), while the

@@ -25,6 +25,7 @@ import math
 import os
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +79,11 @@ def check_schema(table: str, df: pd.DataFrame, checks: str = "all") -> list[str]
             problems.append(f"{table}: {where}: column {case.column}: {case.check} failed for {case.failure_case!r}")
         return problems
     return []
+
+
+def schema_row_problems(frames: dict[str, pd.DataFrame]) -> list[str]:
+    """The row-by-row schema checks (``check_schema(table, df, "rows")``) of every frame, in order."""
+    return [problem for table, df in frames.items() for problem in check_schema(table, df, "rows")]
 
 
 def check_foreign_keys(frames: dict[str, pd.DataFrame]) -> list[str]:
@@ -198,13 +204,12 @@ def check_publication_dates(frames: dict[str, pd.DataFrame]) -> list[str]:
 
 
 def row_problems(frames: dict[str, pd.DataFrame], texts: dict[str, str] | None,
-                 provenance: list[str] | None = None) -> list[str]:
+                 provenance: list[str] | None = None, schema: list[str] | None = None) -> list[str]:
     """The checks that hold row by row or article by article (schema but keys, provenance,
     publication dates): a block of articles can be checked alone, with its own raw texts.
-    ``provenance``: what ``check_provenance`` found, when it has run already (as blocks were tabled)."""
-    problems: list[str] = []
-    for table, df in frames.items():
-        problems += check_schema(table, df, "rows")
+    ``provenance``, ``schema``: what ``check_provenance`` and the row-by-row schema checks found,
+    when they ran already (as blocks were tabled; in the second process, ``CheckProcess.schema_rows``)."""
+    problems = schema_row_problems(frames) if schema is None else list(schema)
     problems += check_provenance(frames, texts) if provenance is None else provenance
     if "articles" in frames:
         problems += check_publication_dates(frames)
@@ -215,18 +220,43 @@ def table_problems(frames: dict[str, pd.DataFrame]) -> list[str]:
     """The checks that hold only over whole tables: unique columns, primary keys, foreign keys."""
     problems: list[str] = []
     for table, df in frames.items():
-        problems += check_schema(table, df, "keys")
+        problems += key_problems(table, df)
     return problems + check_foreign_keys(frames)
 
 
+def key_problems(table: str, df: pd.DataFrame) -> list[str]:
+    """What ``check_schema(table, df, "keys")`` reports (unique columns, a primary key of several
+    columns unique together), in the same words, found by pandas' ``duplicated`` without pandera:
+    the whole-table checks run in every build, and pandera's import and first check (~0.7 s) would
+    be most of an incremental build's checks. A test holds it to pandera's report."""
+    problems = []
+    for field in schemas.fields(table):
+        if field.get("constraints", {}).get("unique"):
+            column = df[field["name"]]  # a null repeats nothing (as in pandera)
+            problems += _repeated(table, df, column.duplicated(keep=False) & column.notna(), [field["name"]], "field_uniqueness")
+    key = schemas.primary_key(table)
+    if len(key) > 1:
+        problems += _repeated(table, df, df.duplicated(subset=key, keep=False), key, "multiple_fields_uniqueness")
+    return problems
+
+
+def _repeated(table: str, df: pd.DataFrame, repeated: pd.Series, columns: list[str], check: str) -> list[str]:
+    positions = np.flatnonzero(repeated.to_numpy(dtype=bool))
+    where = [_where(df, i) for i in df.index[positions]]
+    return [f"{table}: {w}: column {c}: {check} failed for {value!r}"
+            for c in columns for w, value in zip(where, df[c].iloc[positions].tolist())]
+
+
 def validate_frames(frames: dict[str, pd.DataFrame], texts: dict[str, str] | None = None,
-                    rows: dict[str, pd.DataFrame] | None = None, provenance: list[str] | None = None) -> None:
+                    rows: dict[str, pd.DataFrame] | None = None, provenance: list[str] | None = None,
+                    schema: list[str] | None = None) -> None:
     """Raise ValidationError listing every schema, key and provenance problem.
 
     ``rows``: the frames the row-by-row checks run on, when not all of ``frames`` need them (the
     rows a build tabled itself; a cached block passed them already). Keys run on ``frames``.
-    ``provenance``: the provenance check's problems, when it ran already (then ``texts`` is not needed)."""
-    problems = row_problems(frames if rows is None else rows, texts, provenance) + table_problems(frames)
+    ``provenance``, ``schema``: the provenance check's and the row-by-row schema checks' problems,
+    when they ran already (then ``texts`` is not needed, or pandera is not called here)."""
+    problems = row_problems(frames if rows is None else rows, texts, provenance, schema) + table_problems(frames)
     if problems:
         raise ValidationError(problems)
 
@@ -434,7 +464,15 @@ def _frictionless_job(package_root: Path, passed: Path | None = None) -> tuple[l
         log.removeHandler(handler)
 
 
-def _warm_up() -> None:
+def _warm_up_pandera() -> None:
+    """Import pandera and check an empty frame of each table: its first check loads its backends
+    (~0.7 s in all, which an incremental build of 10,000 articles would otherwise wait for)."""
+    for table in schemas.table_names():
+        empty = pd.DataFrame({c: pd.Series([], dtype=d) for c, d in schemas.pandas_dtypes(table).items()})
+        check_schema(table, empty, "rows")
+
+
+def _warm_up_frictionless() -> None:
     """Import frictionless and validate a package of empty tables: its first validation loads
     plugins and builds metadata classes (~0.6 s on top of the ~1 s import)."""
     with tempfile.TemporaryDirectory(prefix="frictionless-warm-up-") as tmp:
@@ -445,44 +483,58 @@ def _warm_up() -> None:
         _frictionless_report(Path(tmp))
 
 
-def serve_frictionless() -> None:
-    """The second process (``FrictionlessProcess``): warm up, then for each (package root, passed
-    file) read from stdin (pickled) write to stdout (pickled) its (problems, messages), or the
-    exception raised."""
+# What the second process can be asked, by name, and how it warms up for it, in the order the
+# build asks (the row checks of an incremental build come before frictionless's job).
+_JOBS = {"schema_rows": schema_row_problems, "frictionless": _frictionless_job}
+_WARM_UPS = (_warm_up_pandera, _warm_up_frictionless)
+
+
+def serve_checks() -> None:
+    """The second process (``CheckProcess``): warm up, then for each (job name, arguments) read
+    from stdin (pickled) write to stdout (pickled) its result, or the exception raised. A job
+    that arrives while warm-ups remain is served first."""
     import os
     import pickle
+    import select
     import sys
 
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed goes to stderr, not into the replies
-    try:
-        _warm_up()
-    except Exception:  # only time is at stake: the real validation will meet the problem and report it
-        pass
+    warm_ups = list(_WARM_UPS)
     while True:
+        if warm_ups and not select.select([sys.stdin], [], [], 0)[0]:
+            try:
+                warm_ups.pop(0)()
+            except Exception:  # only time is at stake: the real check will meet the problem and report it
+                pass
+            continue
         try:
-            package_root, passed = pickle.load(sys.stdin.buffer)
+            name, args = pickle.load(sys.stdin.buffer)
         except EOFError:  # the build has ended
             return
         try:
-            reply = _frictionless_job(package_root, passed)
+            reply = _JOBS[name](*args)
         except Exception as exc:
             reply = exc
         pickle.dump(reply, replies)
         replies.flush()
 
 
-class FrictionlessProcess:
-    """frictionless (pure Python: it holds the GIL ~2–3 s at 10,000 articles) in a second process.
-    Started early in a build, it imports and warms up while extraction and tables run; then it
-    validates the written CSVs while this process runs the other checks.
+class CheckProcess:
+    """Checks in a second process, started early in a build so that it imports and warms up (pandera
+    ~0.7 s, frictionless ~1.6 s) while extraction and tables run here:
+
+    - frictionless (pure Python: it holds the GIL ~2–3 s at 10,000 articles) validates the written
+      CSVs while this process runs the other checks (``frictionless``);
+    - pandera's row-by-row checks of the few rows an incremental build tabled (``schema_rows``),
+      while this process writes the files.
 
     A new interpreter (``python -c``) and two pipes, not ``multiprocessing``: its spawn would run
     the caller's main script again in the child, and a pool's threads would be copied, in whatever
-    state, into the extraction workers the build forks later.
+    state, into the extraction workers the build forks later. Jobs are answered in the order sent.
 
-    >>> with FrictionlessProcess() as checker:            # doctest: +SKIP
-    ...     problems, messages = checker.validate(package_root).result()
+    >>> with CheckProcess() as checker:                   # doctest: +SKIP
+    ...     problems, messages = checker.frictionless(package_root).result()
     """
 
     def __init__(self):
@@ -490,34 +542,49 @@ class FrictionlessProcess:
         import sys
 
         self._process = subprocess.Popen(
-            [sys.executable, "-c", "from coalition_news.validate import serve_frictionless; serve_frictionless()"],
+            [sys.executable, "-c", "from coalition_news.validate import serve_checks; serve_checks()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         )
+        self._sent = self._read = 0  # jobs sent, replies read
+        self._unclaimed: dict[int, object] = {}  # replies read before their job asked for them
 
-    def validate(self, package_root: Path, passed: Path | None = None) -> "FrictionlessProcess":
+    def frictionless(self, package_root: Path, passed: Path | None = None) -> "CheckJob":
         """Start validating ``package_root`` (``frictionless_validate``, with its ``passed`` file);
-        ``result()`` waits for its (problems, messages)."""
+        the job's ``result()`` waits for its (problems, messages)."""
+        return self._send("frictionless", Path(package_root), passed)
+
+    def schema_rows(self, frames: dict[str, pd.DataFrame]) -> "CheckJob":
+        """Start pandera's row-by-row checks of ``frames``; the job's ``result()`` waits for their
+        problems (``check_schema(table, df, "rows")`` of each, in order)."""
+        return self._send("schema_rows", frames)
+
+    def _send(self, name: str, *args) -> "CheckJob":
         import pickle
 
+        job = CheckJob(self, self._sent)
+        self._sent += 1
         try:
-            pickle.dump((Path(package_root), passed), self._process.stdin)
+            pickle.dump((name, args), self._process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
             self._process.stdin.flush()
         except OSError:  # the process has ended: ``result`` says so
             pass
-        return self
+        return job
 
-    def result(self) -> tuple[list[str], list[str]]:
+    def _reply(self, number: int):
         import pickle
 
-        try:
-            reply = pickle.load(self._process.stdout)
-        except EOFError:
-            raise BuildError(f"the frictionless process ended unexpectedly (exit code {self._process.wait()})") from None
+        while number not in self._unclaimed:
+            try:
+                self._unclaimed[self._read] = pickle.load(self._process.stdout)
+            except EOFError:
+                raise BuildError(f"the check process ended unexpectedly (exit code {self._process.wait()})") from None
+            self._read += 1
+        reply = self._unclaimed.pop(number)
         if isinstance(reply, BaseException):
             raise reply
         return reply
 
-    def __enter__(self) -> "FrictionlessProcess":
+    def __enter__(self) -> "CheckProcess":
         return self
 
     def __exit__(self, exc_type, *exc) -> None:
@@ -531,9 +598,20 @@ class FrictionlessProcess:
         self._process.wait()
 
 
-def frictionless_problems(package_root: Path, running=None, passed: Path | None = None) -> list[str]:
+@dataclass(frozen=True)
+class CheckJob:
+    """A job sent to a ``CheckProcess``: ``result()`` waits for its reply."""
+
+    process: CheckProcess
+    number: int
+
+    def result(self):
+        return self.process._reply(self.number)
+
+
+def frictionless_problems(package_root: Path, running: CheckJob | None = None, passed: Path | None = None) -> list[str]:
     """``frictionless_validate(package_root, passed=passed)``, or the result of the job ``running``
-    in a second process (``FrictionlessProcess.validate``), whose log messages are logged here."""
+    in a second process (``CheckProcess.frictionless``), whose log messages are logged here."""
     if running is None:
         return frictionless_validate(package_root, passed=passed)
     problems, messages = running.result()

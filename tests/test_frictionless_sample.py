@@ -203,14 +203,33 @@ def test_keyed_records_fall_back_to_the_csv_module_when_a_record_spans_lines(tmp
 # --- frictionless in a second process (a build of at least PARALLEL_MIN_ARTICLES articles) -------
 
 def test_the_second_process_reports_what_frictionless_reports_here(tmp_path):
-    from coalition_news.validate import FrictionlessProcess
+    from coalition_news.validate import CheckProcess
 
     good, bad = _package(tmp_path / "good"), _package(tmp_path / "bad")
     _break_a_line_number(bad, _article_ids()[0])
-    with FrictionlessProcess() as checker:
-        assert checker.validate(good).result() == ([], [])
-        problems, messages = checker.validate(bad).result()  # one process, several packages
+    with CheckProcess() as checker:
+        assert checker.frictionless(good).result() == ([], [])
+        problems, messages = checker.frictionless(bad).result()  # one process, several packages
     assert problems == frictionless_validate(bad) and any("lines" in p for p in problems)
+
+
+def test_the_second_process_answers_each_job_whatever_order_they_are_read_in(tmp_path):
+    """Two jobs in flight, read last first: each gets its own answer; pandera's row checks there
+    report what they report here."""
+    import pandas as pd
+
+    from coalition_news.schemas import pandas_dtypes
+    from coalition_news.validate import CheckProcess, schema_row_problems
+
+    frames = {t: pd.read_parquet(REPO / "data" / "parquet" / f"{t}.parquet").astype(pandas_dtypes(t)) for t in table_names()}
+    lines = frames["lines"]
+    frames["lines"] = lines.assign(char_start=lines["char_start"].where(lines["line"] != 2, -5))
+    with CheckProcess() as checker:
+        rows, conformance = checker.schema_rows(frames), checker.frictionless(_package(tmp_path))
+        assert conformance.result() == ([], [])
+        problems = rows.result()
+    assert problems == schema_row_problems(frames)
+    assert problems and all("lines: " in p and "line 2: column char_start: greater_than_or_equal_to" in p for p in problems)
 
 
 def test_a_release_refused_by_the_second_process_is_not_published(tmp_path):
@@ -220,7 +239,7 @@ def test_a_release_refused_by_the_second_process_is_not_published(tmp_path):
 
     from coalition_news import publish as P
     from coalition_news.load import load_local
-    from coalition_news.validate import FrictionlessProcess, ValidationError
+    from coalition_news.validate import CheckProcess, ValidationError
 
     frames = {t: load_local(t, REPO / "data") for t in table_names()}
     data_dir = tmp_path / "data"
@@ -238,7 +257,7 @@ def test_a_release_refused_by_the_second_process_is_not_published(tmp_path):
 
     P.write_release = write_then_break
     try:
-        with FrictionlessProcess() as checker, pytest.raises(ValidationError, match="frictionless: lines"):
+        with CheckProcess() as checker, pytest.raises(ValidationError, match="frictionless: lines"):
             P.publish(frames, data_dir, checker)
     finally:
         P.write_release = original
@@ -248,12 +267,12 @@ def test_a_release_refused_by_the_second_process_is_not_published(tmp_path):
 
 def test_a_second_process_that_dies_fails_the_build_with_a_message(tmp_path):
     from coalition_news.errors import BuildError
-    from coalition_news.validate import FrictionlessProcess
+    from coalition_news.validate import CheckProcess
 
-    with pytest.raises(BuildError, match="frictionless process ended unexpectedly"):
-        with FrictionlessProcess() as checker:
+    with pytest.raises(BuildError, match="check process ended unexpectedly"):
+        with CheckProcess() as checker:
             checker._process.kill()
-            checker.validate(_package(tmp_path)).result()
+            checker.frictionless(_package(tmp_path)).result()
 
 
 @pytest.mark.parametrize("chunk", [1, 7, 4096, 1 << 22])

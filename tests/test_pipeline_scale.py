@@ -336,6 +336,41 @@ def test_a_block_that_fails_its_row_checks_is_not_cached_and_fails_again(repo_co
     assert not list((repo_copy / cache_mod.CACHE_DIR).rglob("*.pickle"))
 
 
+def test_rows_that_fail_pandera_in_the_second_process_fail_the_build(repo_copy, monkeypatch):
+    """With the check process running (PARALLEL_MIN_ARTICLES lowered), pandera's row checks run
+    there (``start_schema_rows``): a quote attributed in a way the schema does not list stops the
+    build with pandera's message naming its article and line, as the same check here would, and
+    data/ is untouched."""
+    from coalition_news import validate
+
+    real = pipeline.extract_article
+
+    def corrupted(article):
+        rows = real(article)
+        if rows.quotes:
+            rows.quotes[0]["attribution"] = "rumour"
+        return rows
+
+    sent = []
+    original = validate.CheckProcess.schema_rows
+
+    def spy(self, frames):
+        sent.append(frames)
+        return original(self, frames)
+
+    monkeypatch.setattr(pipeline, "extract_article", corrupted)
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_ARTICLES", 1)
+    monkeypatch.setattr(validate.CheckProcess, "schema_rows", spy)
+    before = tree_bytes(repo_copy / "data")
+    with pytest.raises(ValidationError) as failure:
+        build(repo_copy, BuildOptions(jobs=1, cache=False))
+    (frames,) = sent
+    here = validate.schema_row_problems(frames)
+    assert here and all(problem in str(failure.value) for problem in here)
+    assert "quotes: article " in here[0] and "column attribution: isin" in here[0]
+    assert tree_bytes(repo_copy / "data") == before
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.lists(st.text(alphabet="ab-q0", min_size=1, max_size=5), max_size=6), min_size=1, max_size=6))
 def test_merged_parts_are_in_primary_key_order_whether_or_not_they_are_sorted_again(groups):
@@ -363,13 +398,13 @@ def test_a_build_with_frictionless_in_a_second_process_gives_the_same_release(re
     from coalition_news import validate
 
     started = []
-    original = validate.FrictionlessProcess.__init__
+    original = validate.CheckProcess.__init__
 
     def spy(self):
         original(self)
         started.append(self._process)
 
-    monkeypatch.setattr(validate.FrictionlessProcess, "__init__", spy)
+    monkeypatch.setattr(validate.CheckProcess, "__init__", spy)
     monkeypatch.setattr(pipeline, "PARALLEL_MIN_ARTICLES", 1)
     build(repo_copy, BuildOptions(jobs=1, cache=False))
     assert tree_bytes(repo_copy / "data") == tree_bytes(REPO / "data")

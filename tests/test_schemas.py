@@ -116,3 +116,22 @@ def test_row_checks_and_key_checks_together_are_all_checks(table):
     rows, keys = check_schema(table, df, "rows"), check_schema(table, df, "keys")
     assert rows and keys
     assert sorted(rows + keys) == sorted(everything)
+
+
+@pytest.mark.parametrize("table", schemas.table_names())
+def test_key_checks_without_pandera_report_what_pandera_reports(table):
+    """``key_problems`` (pandas' ``duplicated``) is pandera's checks="keys", word for word and in
+    order: on the release, with rows repeated, with the rows shuffled, and with nulls in every
+    unique column (two nulls, a null and a value)."""
+    from coalition_news.validate import check_schema, key_problems
+
+    df = pd.read_parquet(REPO / "data" / "parquet" / f"{table}.parquet").astype(schemas.pandas_dtypes(table))
+    repeated = pd.concat([df.iloc[3:], df.iloc[:5], df.iloc[2:4]], ignore_index=True)
+    with_nulls = repeated.copy()
+    for f in schemas.fields(table):
+        if f.get("constraints", {}).get("unique"):
+            with_nulls.loc[[0, 1, 4], f["name"]] = None
+    shuffled = repeated.sample(frac=1, random_state=0)  # an index out of order
+    for frame in (df, repeated, shuffled, with_nulls):
+        assert key_problems(table, frame) == check_schema(table, frame, "keys")
+    assert key_problems(table, repeated)  # the test would catch a check that finds nothing
