@@ -510,8 +510,8 @@ def serve_checks() -> None:
             continue
         try:
             name, args = pickle.load(sys.stdin.buffer)
-        except EOFError:  # the build has ended
-            return
+        except EOFError:  # the build has ended: every reply is flushed, and nothing else is held
+            os._exit(0)  # no interpreter teardown (~0.4 s with frictionless and pandas loaded, which the build waits for)
         try:
             reply = _JOBS[name](*args)
         except Exception as exc:
