@@ -37,7 +37,7 @@ from importlib import metadata
 from pathlib import Path
 
 from . import derived
-from .files import write_atomically
+from .files import write_atomically, write_sealed
 from .ingest import Article
 
 CACHE_DIR = Path(".cache") / "extract"
@@ -89,8 +89,8 @@ def extractor_fingerprint(package: Path = _PACKAGE) -> str:
 
 # What turns rows into a block's tables and checks them row by row, besides the extractor: a change
 # here changes a cached block's tables or the problems found in it.
-# pipeline: the pickled TablePart; csvtext and publish: the kept CSV lines of a block
-_TABLES_SOURCES = ("tables.py", "schemas.py", "validate.py", "pipeline.py", "csvtext.py", "publish.py")
+# pipeline: the pickled TablePart; csvtext, publish and files: the kept CSV lines of a block, sealed
+_TABLES_SOURCES = ("tables.py", "schemas.py", "validate.py", "pipeline.py", "csvtext.py", "publish.py", "files.py")
 _TABLES_LIBRARIES = ("pandas", "pyarrow", "numpy", "pandera")
 
 
@@ -213,11 +213,12 @@ class ExtractCache:
         return self._block_dir / f"{key}.{table}.csv"
 
     def put_lines(self, key: str, table: str, csv_path: Path, start: int, end: int) -> None:
-        """Keep bytes ``start:end`` of a written CSV: the lines of this block's rows of ``table``.
-        A later build copies them instead of formatting the rows (``publish.write_csv``)."""
+        """Keep bytes ``start:end`` of a written CSV: the lines of this block's rows of ``table``,
+        sealed with their digest. A later build copies them instead of formatting the rows, and
+        need not read them back against the Parquet file (``publish.write_csv``)."""
         with open(csv_path, "rb") as source:
             source.seek(start)
-            write_atomically(self.lines_path(key, table), source.read(end - start))
+            write_sealed(self.lines_path(key, table), source.read(end - start))
 
     def prune_blocks(self, keep: Iterable[str]) -> int:
         """Drop every block (its tables and kept CSV lines) but those of the latest build (of

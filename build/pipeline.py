@@ -29,7 +29,7 @@ from . import schemas, tables
 from .extract import ArticleRows, extract_article
 from .extract.speakers import merge_speakers
 from .ingest import Article, read_raw, with_texts
-from .publish import CsvPiece, staged
+from .publish import CsvPiece, WrittenPiece, staged
 from .tables import build_tables
 from .validate import CheckJob, CheckProcess, provenance_by_table, validate_frames
 
@@ -439,19 +439,19 @@ def csv_pieces(parts: list[TablePart], cache=None) -> dict[str, list[CsvPiece]]:
     return pieces
 
 
-def cache_checked_blocks(parts: list[TablePart], cache, ranges: dict[str, list[tuple[int, int]]] | None = None,
+def cache_checked_blocks(parts: list[TablePart], cache, ranges: dict[str, list[WrittenPiece]] | None = None,
                          csv_dir: Path | None = None) -> None:
     """Once the release has passed every check: keep the blocks tabled in this build (marked
-    checked), with the CSV lines of their rows (``ranges`` of the staged CSVs in ``csv_dir``),
-    and only the blocks of this build."""
+    checked), with the CSV lines of their rows (``ranges`` of the staged CSVs in ``csv_dir``) that
+    this build formatted (a fresh block's, or lines lost or damaged since they were kept), and only
+    the blocks of this build."""
     for i, part in enumerate(parts):
-        fresh = not part.checked
-        if fresh:
+        if not part.checked:
             part.provenance = None
             cache.put_block(part.key, part)
-        for table, table_ranges in (ranges or {}).items():
-            if fresh or not cache.lines_path(part.key, table).is_file():  # (lost, if a build was killed)
-                cache.put_lines(part.key, table, csv_dir / f"{table}.csv", *table_ranges[i])
+        for table, pieces in (ranges or {}).items():
+            if not pieces[i].kept:
+                cache.put_lines(part.key, table, csv_dir / f"{table}.csv", pieces[i].start, pieces[i].end)
     cache.prune_blocks(p.key for p in parts)
 
 

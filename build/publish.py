@@ -22,6 +22,7 @@ import csv
 import ctypes
 import errno
 import itertools
+import logging
 import os
 import shutil
 import sys
@@ -38,7 +39,10 @@ import pyarrow.parquet as pq
 from . import schemas
 from .csvtext import csv_chunks
 from .errors import BuildError
+from .files import read_sealed
 from .validate import CheckProcess, ValidationError, check_written, frictionless_problems
+
+log = logging.getLogger(__name__)
 
 PARQUET_OPTIONS = dict(
     compression="zstd",
@@ -75,22 +79,33 @@ class CsvPiece(NamedTuple):
     lines: Path | None = None
 
 
-def write_csv(table: str, df: pd.DataFrame, out_dir: Path, pieces: list[CsvPiece] | None = None) -> list[tuple[int, int]] | None:
+class WrittenPiece(NamedTuple):
+    """Where a piece's rows went in the CSV: bytes ``start:end``, ``rows`` records; ``kept``: copied
+    from lines an earlier build kept, sealed (``files.read_sealed``), after they had been read back
+    against that build's Parquet file; not formatted in this build."""
+
+    start: int
+    end: int
+    rows: int
+    kept: bool
+
+
+def write_csv(table: str, df: pd.DataFrame, out_dir: Path, pieces: list[CsvPiece] | None = None) -> list[WrittenPiece] | None:
     """``df.to_csv`` with ``CSV_OPTIONS``; the same bytes come from Arrow (``csvtext``) when it can.
 
     ``pieces``: ``df``'s rows cut into runs, in order. csvtext formats each row on its own, so the
     file is then written piece by piece — a kept file of lines copied as it is, any other piece
-    formatted — and the byte range of each piece in the file is returned. That gives the same bytes
-    unless a text cell holds a CR (the whole table is then quoted, see ``csv_quoting``) or csvtext
-    does not handle the table; then, or without ``pieces``, the table is written whole (None).
+    formatted — and where each piece went is returned. That gives the same bytes unless a text cell
+    holds a CR (the whole table is then quoted, see ``csv_quoting``) or csvtext does not handle the
+    table; then, or without ``pieces``, the table is written whole (None).
     """
     (out_dir / "csv").mkdir(parents=True, exist_ok=True)
     path = out_dir / "csv" / f"{table}.csv"
     chunks = csv_chunks(df)
     if pieces is not None and chunks is not None and sum(len(p.frame) for p in pieces) == len(df):
-        ranges = _write_pieces(path, next(chunks), pieces)
-        if ranges is not None:
-            return ranges
+        written = _write_pieces(path, next(chunks), pieces)
+        if written is not None:
+            return written
     quoting = csv_quoting(df)
     chunks = csv_chunks(df) if quoting == csv.QUOTE_MINIMAL else None
     if chunks is None:
@@ -102,33 +117,34 @@ def write_csv(table: str, df: pd.DataFrame, out_dir: Path, pieces: list[CsvPiece
     return None
 
 
-def _write_pieces(path: Path, header: bytes, pieces: list[CsvPiece]) -> list[tuple[int, int]] | None:
-    """The CSV of the pieces at ``path``: (byte range of each), or None when a piece to format holds
-    a CR (a kept piece holds none: it was kept from a table written piece by piece)."""
-    ranges = []
+def _write_pieces(path: Path, header: bytes, pieces: list[CsvPiece]) -> list[WrittenPiece] | None:
+    """The CSV of the pieces at ``path``: where each went, or None when a piece to format holds a
+    CR (a kept piece holds none: it was kept from a table written piece by piece)."""
+    written = []
     with open(path, "wb") as out:
         out.write(header)
         for piece in pieces:
             start = out.tell()
-            if not (piece.lines is not None and _copied(piece.lines, out, start)):
+            kept = piece.lines is not None and _copied(piece.lines, out)
+            if not kept:
                 if csv_quoting(piece.frame) != csv.QUOTE_MINIMAL:
                     return None
                 for chunk in itertools.islice(csv_chunks(piece.frame), 1, None):  # without the header
                     out.write(chunk)
-            ranges.append((start, out.tell()))
-    return ranges
+            written.append(WrittenPiece(start, out.tell(), len(piece.frame), kept))
+    return written
 
 
-def _copied(source: Path, out, start: int) -> bool:
-    """Append the file ``source`` to ``out``; False (and ``out`` as it was) when it cannot be read."""
-    try:
-        with open(source, "rb") as kept:
-            shutil.copyfileobj(kept, out, 1 << 20)
-        return True
-    except OSError:  # gone since (another build pruned it): the rows are formatted instead
-        out.seek(start)
-        out.truncate()
+def _copied(source: Path, out) -> bool:
+    """Append the kept lines ``source`` to ``out``; False when they are gone (another build pruned
+    them) or damaged: then the rows are formatted instead."""
+    lines = read_sealed(source)
+    if lines is None:
+        if source.exists():
+            log.warning("%s: kept CSV lines damaged; their rows are formatted again", source)
         return False
+    out.write(lines)
+    return True
 
 
 def write_parquet(table: str, df: pd.DataFrame, out_dir: Path) -> None:
@@ -138,9 +154,9 @@ def write_parquet(table: str, df: pd.DataFrame, out_dir: Path) -> None:
 
 
 def write_release(frames: dict[str, pd.DataFrame], out_dir: Path, pieces: dict[str, list[CsvPiece]] | None = None,
-                  csv_written: Callable[[], None] | None = None) -> dict[str, list[tuple[int, int]]]:
+                  csv_written: Callable[[], None] | None = None) -> dict[str, list[WrittenPiece]]:
     """Every table as CSV and Parquet; returns, for each CSV written from ``pieces`` (``write_csv``),
-    the byte range of each piece. The Parquet files are written on a second thread while this one
+    where each piece went. The Parquet files are written on a second thread while this one
     writes the CSVs: pyarrow's encoder and its string kernels release the GIL. ``csv_written`` is
     called as soon as the CSVs are written (the Parquet files may still be being written)."""
     pieces = pieces or {}
@@ -254,7 +270,7 @@ class StagedRelease:
     """A release written to a staging folder, not yet checked (``commit`` checks it and swaps it in)."""
 
     folder: Path                                  # the staging data/ folder
-    ranges: dict[str, list[tuple[int, int]]]      # the byte ranges of the CSV pieces (``write_release``)
+    ranges: dict[str, list[WrittenPiece]]         # where the CSV pieces went (``write_release``)
     commit: Callable[[], None]
 
 
@@ -281,7 +297,7 @@ def staged(frames: dict[str, pd.DataFrame], data_dir: Path, checker: CheckProces
             ranges = write_release(frames, staging, pieces, start_frictionless)
             # Parquet = CSV starts now, on a thread (Arrow's readers release the GIL), while the
             # build runs its own checks: otherwise it would follow them (~0.4 s at 10,000 articles).
-            written = reader.submit(check_written, staging)
+            written = reader.submit(check_written, staging, ranges)
         except Exception as exc:  # bad rows: the build's checks, run before commit, name them better
             failed = exc
 

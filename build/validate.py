@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import csv
 import hashlib
+import io
 import json
 import logging
 import math
@@ -304,8 +305,13 @@ def _csv_arrow_options(table: str) -> dict:
 COMPARE_ROWS = 1 << 16
 
 
-def check_written(out_dir: Path) -> list[str]:
-    """Parquet schema == declared schema and Parquet content == CSV content, for every table."""
+def check_written(out_dir: Path, pieces: dict[str, list] | None = None) -> list[str]:
+    """Parquet schema == declared schema and Parquet content == CSV content, for every table.
+
+    ``pieces``: for a CSV written piece by piece, where each piece went (``publish.WrittenPiece``).
+    The rows of a piece copied from sealed lines an earlier build kept are not read back: they were,
+    against that build's Parquet file written from the same rows, before they were kept.
+    """
     problems = []
     for table in schemas.table_names():
         pq_path, csv_path = out_dir / "parquet" / f"{table}.parquet", out_dir / "csv" / f"{table}.csv"
@@ -313,18 +319,69 @@ def check_written(out_dir: Path) -> list[str]:
             problems.append(f"{table}: {pq_path.name} or {csv_path.name} is missing")
             continue
         declared = schemas.arrow_schema(table).remove_metadata()
+        table_pieces = (pieces or {}).get(table)
         with pq.ParquetFile(pq_path) as parquet:
             if not parquet.schema_arrow.remove_metadata().equals(declared):
                 problems.append(f"{pq_path}: schema {parquet.schema_arrow.remove_metadata()} differs from the declared one")
                 continue
             try:
-                differing = _differing_columns(table, parquet, csv_path)
+                if table_pieces and any(p.kept for p in table_pieces):
+                    differing = _differing_columns_of_pieces(table, parquet, csv_path, table_pieces)
+                else:
+                    differing = _differing_columns(table, parquet, csv_path)
             except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
                 problems.append(f"{csv_path}: cannot be read back as the declared types: {exc}")
                 continue
         if differing:
             problems.append(f"{table}: Parquet and CSV contents differ: {', '.join(differing)}")
     return problems
+
+
+def _differing_columns_of_pieces(table: str, parquet: pq.ParquetFile, csv_path: Path, pieces: list,
+                                 rows: int = COMPARE_ROWS) -> list[str]:
+    """``_differing_columns`` of a CSV written in ``pieces``: the pieces must cover the file after
+    its header, their rows add up to the Parquet file's, and the rows of every piece not kept are
+    read back and compared with the Parquet file's rows at the same place (read as a stream)."""
+    if [p.start for p in pieces[1:]] != [p.end for p in pieces[:-1]] or pieces[-1].end != csv_path.stat().st_size:
+        return ["the pieces written do not cover the file"]
+    total = sum(p.rows for p in pieces)
+    if total != parquet.metadata.num_rows:
+        return [f"{total} rows instead of {parquet.metadata.num_rows}"]
+    options = _csv_arrow_options(table)
+    expected_names = parquet.schema_arrow.names
+    offsets = np.cumsum([0] + [p.rows for p in pieces[:-1]]).tolist()
+    formatted = [(offset, p) for offset, p in zip(offsets, pieces) if not p.kept]
+    with open(csv_path, "rb") as f:
+        header = f.read(pieces[0].start)
+        names = pacsv.read_csv(io.BytesIO(header), **options).schema.names
+        if names != expected_names:
+            return [f"columns {names} instead of {expected_names}"]
+        differing: set[str] = set()
+        for expected, (offset, piece) in zip(_parquet_rows(parquet, [(o, p.rows) for o, p in formatted], rows), formatted):
+            f.seek(piece.start)
+            actual = pacsv.read_csv(io.BytesIO(header + f.read(piece.end - piece.start)), **options)
+            if actual.num_rows != piece.rows:
+                return [f"{actual.num_rows} rows instead of {piece.rows} at rows {offset}–{offset + piece.rows}"]
+            differing.update(name for name in expected_names if not expected.column(name).equals(actual.column(name)))
+    return [name for name in expected_names if name in differing]
+
+
+def _parquet_rows(parquet: pq.ParquetFile, spans: list[tuple[int, int]], rows: int = COMPARE_ROWS) -> Iterator[pa.Table]:
+    """For each (offset, count) of ``spans`` (in order, not overlapping), the Parquet file's rows
+    ``offset:offset + count``, read as a stream ``rows`` at a time (memory holds one such table)."""
+    tables = _batches_of(parquet.iter_batches(batch_size=rows), rows)
+    current, start = next(tables, None), 0  # the table read last, and its first row's number
+    for offset, count in spans:
+        parts = []
+        while count > 0:
+            while current is not None and offset >= start + current.num_rows:
+                start, current = start + current.num_rows, next(tables, None)
+            if current is None:
+                break
+            take = min(count, start + current.num_rows - offset)
+            parts.append(current.slice(offset - start, take))
+            offset, count = offset + take, count - take
+        yield pa.concat_tables(parts) if parts else parquet.schema_arrow.empty_table()
 
 
 def _differing_columns(table: str, parquet: pq.ParquetFile, csv_path: Path, rows: int = COMPARE_ROWS) -> list[str]:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coalition_news import schemas
 from coalition_news.ingest import read_raw, sha256_hex
@@ -187,3 +189,44 @@ def test_parquet_and_csv_are_compared_as_streams_whatever_their_cut(tmp_path, ro
         assert differing == expected
     else:
         assert len(differing) == 1 and "rows instead of" in differing[0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(cuts=st.lists(st.integers(min_value=0, max_value=40), max_size=4), kept=st.lists(st.booleans(), min_size=5, max_size=5),
+       rows=st.sampled_from([1, 3, 7, 1 << 16]), edited=st.integers(min_value=0, max_value=39))
+def test_a_csv_written_in_pieces_is_read_back_where_it_was_formatted(tmp_path_factory, cuts, kept, rows, edited):
+    """With pieces (some kept, some formatted), a changed cell is found when it lies in a formatted
+    piece, wherever the pieces and the stream's cuts fall; kept pieces are not read back. The pieces
+    must cover the file and add up to the Parquet file's rows."""
+    import pyarrow.parquet as pq
+
+    from coalition_news.publish import WrittenPiece
+    from coalition_news.validate import _differing_columns_of_pieces
+
+    header, *lines = (REPO / "data" / "csv" / "figures.csv").read_bytes().splitlines(keepends=True)
+    lines = lines[:40]
+    n, edited = len(lines), edited % len(lines)
+    bounds = [0, *sorted(min(c, n) for c in cuts), n]
+    pieces, start = [], len(header)
+    for i, (a, b) in enumerate(zip(bounds, bounds[1:])):
+        size = sum(len(line) for line in lines[a:b])
+        pieces.append(WrittenPiece(start, start + size, b - a, kept[i % len(kept)]))
+        start += size
+    fields = lines[edited].decode("utf-8").split(",")
+    fields[3] = str(int(fields[3]) + 1)  # char_start
+    changed = lines[:edited] + [",".join(fields).encode("utf-8")] + lines[edited + 1:]
+    folder = tmp_path_factory.mktemp("pieces")
+    parquet_path = folder / "figures.parquet"
+    pq.write_table(pq.read_table(REPO / "data" / "parquet" / "figures.parquet").slice(0, n), parquet_path)
+    path = folder / "figures.csv"
+    parquet = pq.ParquetFile(parquet_path)
+    path.write_bytes(header + b"".join(lines))
+    assert _differing_columns_of_pieces("figures", parquet, path, pieces, rows) == []
+    path.write_bytes(header + b"".join(changed))
+    in_kept_piece = next(p.kept for p, (a, b) in zip(pieces, zip(bounds, bounds[1:])) if a <= edited < b)
+    assert _differing_columns_of_pieces("figures", parquet, path, pieces, rows) == ([] if in_kept_piece else ["char_start"])
+    path.write_bytes(header + b"".join(lines) + lines[-1])
+    assert _differing_columns_of_pieces("figures", parquet, path, pieces, rows) == ["the pieces written do not cover the file"]
+    path.write_bytes(header + b"".join(lines))
+    one_more = pieces[:-1] + [pieces[-1]._replace(rows=pieces[-1].rows + 1)]
+    assert _differing_columns_of_pieces("figures", parquet, path, one_more, rows) == [f"{n + 1} rows instead of {n}"]

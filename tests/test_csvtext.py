@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from coalition_news import schemas
 from coalition_news.csvtext import csv_bytes, csv_chunks
+from coalition_news.files import write_sealed
 from coalition_news.publish import CSV_OPTIONS, write_csv
 from coalition_news.schemas import ROOT
 
@@ -114,18 +115,21 @@ def test_a_table_written_in_pieces_has_the_bytes_of_the_whole(tmp_path_factory, 
     frames = [df.iloc[a:b].reset_index(drop=True) for a, b in zip(bounds, bounds[1:])]
     whole, first, second = (tmp_path_factory.mktemp(name) for name in ("whole", "first", "second"))
     assert write_csv(table, df, whole) is None
-    ranges = write_csv(table, df, first, [CsvPiece(f) for f in frames])
+    written = write_csv(table, df, first, [CsvPiece(f) for f in frames])
     expected = (whole / "csv" / f"{table}.csv").read_bytes()
     assert (first / "csv" / f"{table}.csv").read_bytes() == expected
-    if ranges is None:  # the CR: written whole
+    if written is None:  # the CR: written whole
         assert carriage_return and b'"\xd8\xb3\xd8\xb7\xd8\xb1\r' in expected
         return
+    assert [p.rows for p in written] == [len(f) for f in frames] and not any(p.kept for p in written)
     lines = []
-    for i, (start, end) in enumerate(ranges):
+    for i, piece in enumerate(written):
         path = tmp_path_factory.mktemp("kept") / "lines.csv"
-        path.write_bytes(expected[start:end])
+        write_sealed(path, expected[piece.start:piece.end])
         lines.append(path if kept[i % len(kept)] else None)
-    assert write_csv(table, df, second, [CsvPiece(f, p) for f, p in zip(frames, lines)]) == ranges
+    again = write_csv(table, df, second, [CsvPiece(f, p) for f, p in zip(frames, lines)])
+    assert [p._replace(kept=False) for p in again] == written
+    assert [p.kept for p in again] == [path is not None for path in lines]
     assert (second / "csv" / f"{table}.csv").read_bytes() == expected
 
 

@@ -17,6 +17,7 @@ from coalition_news import cache as cache_mod
 from coalition_news import pipeline, schemas
 from coalition_news.cache import ExtractCache, article_key, extractor_fingerprint
 from coalition_news.distributed import article_block, read_partitioned, write_partitioned
+from coalition_news.files import read_sealed
 from coalition_news.ingest import read_raw
 from coalition_news.manifest import read_manifest, write_manifest
 from coalition_news.pipeline import BuildOptions, build, extract_all, extract_parallel, extract_serial
@@ -242,8 +243,8 @@ def test_block_tables_come_from_the_cache_and_one_new_article_rebuilds_one_block
     kept = sorted((repo_copy / cache_mod.CACHE_DIR).rglob("*.lines.csv"))
     assert len(kept) == len(entries) - 1
     lines_csv = first["csv/lines.csv"]
-    assert all(p.read_bytes() in lines_csv for p in kept)
-    assert sum(p.stat().st_size for p in kept) == len(lines_csv) - len(lines_csv.split(b"\n", 1)[0]) - 1
+    assert all(read_sealed(p) in lines_csv for p in kept)
+    assert sum(len(read_sealed(p)) for p in kept) == len(lines_csv) - len(lines_csv.split(b"\n", 1)[0]) - 1
 
     (repo_copy / "raw" / held_back.file).write_bytes(moved.read_bytes())
     write_manifest(repo_copy / "raw", entries)
@@ -288,18 +289,41 @@ def test_block_cache_keeps_only_the_blocks_of_the_latest_build(tmp_path):
     other.close()
 
 
-def test_damaged_kept_csv_lines_fail_the_build_and_publish_nothing(repo_copy):
-    """Kept CSV lines are copied as they are, but every published CSV is read back against the
-    Parquet written from the tables: a damaged file stops the build, data/ stays as it was, and a
-    build without the cache mends it."""
+def test_damaged_kept_csv_lines_are_formatted_again(repo_copy):
+    """Kept CSV lines are sealed with their digest: a damaged file is not copied (its rows are
+    formatted, and read back against the Parquet file), the release is the clean build's, and the
+    lines are kept again, sealed."""
     build(repo_copy, BuildOptions(jobs=1, cache=True))
     before = tree_bytes(repo_copy / "data")
     kept = next((repo_copy / cache_mod.CACHE_DIR).rglob("*.quotes.csv"))
-    kept.write_bytes(kept.read_bytes().replace("التحالف".encode(), "التحالق".encode()))
-    with pytest.raises(ValidationError, match="quotes: Parquet and CSV contents differ"):
-        build(repo_copy, BuildOptions(jobs=1, cache=True))
+    sealed = kept.read_bytes()
+    kept.write_bytes(sealed.replace("التحالف".encode(), "التحالق".encode()))
+    assert kept.read_bytes() != sealed
+    build(repo_copy, BuildOptions(jobs=1, cache=True))
     assert tree_bytes(repo_copy / "data") == before
-    build(repo_copy, BuildOptions(jobs=1, cache=False))
+    assert kept.read_bytes() == sealed
+
+
+def test_rows_formatted_in_a_piecewise_build_are_read_back_against_parquet(repo_copy, monkeypatch):
+    """When some pieces of a CSV are kept lines, the pieces formatted in this build are still read
+    back against the Parquet file: a formatter that writes a wrong cell stops the build."""
+    from coalition_news import publish
+
+    build(repo_copy, BuildOptions(jobs=1, cache=True, batch=2))  # several blocks, their lines kept
+    before = tree_bytes(repo_copy / "data")
+    for kept in (repo_copy / cache_mod.CACHE_DIR).rglob("*.quotes.csv"):
+        kept.unlink()
+        break  # one block's quotes to format again, the others copied
+    real = publish.csv_chunks
+
+    def wrong_verb(df):  # the quotes formatted with another reporting verb
+        if "reporting_verb" in df.columns and len(df):
+            df = df.assign(reporting_verb=df["reporting_verb"].where(df["reporting_verb"].isna(), "همس"))
+        return real(df)
+
+    monkeypatch.setattr(publish, "csv_chunks", wrong_verb)
+    with pytest.raises(ValidationError, match="quotes: Parquet and CSV contents differ: reporting_verb"):
+        build(repo_copy, BuildOptions(jobs=1, cache=True, batch=2))
     assert tree_bytes(repo_copy / "data") == before
 
 
@@ -419,7 +443,7 @@ def test_kept_csv_lines_are_pruned_with_their_block(tmp_path):
     for key, (start, end) in {"a": (7, 13), "b": (13, 19)}.items():
         cache.put_block(key, {"tables": key})
         cache.put_lines(key, "quotes", written, start, end)
-    assert cache.lines_path("a", "quotes").read_bytes() == b"row a\n"
+    assert read_sealed(cache.lines_path("a", "quotes")) == b"row a\n"
     stray = cache.lines_path("a", "quotes").with_name("a.tmp-123")  # left by a killed build
     stray.write_bytes(b"")
     assert cache.prune_blocks(["a"]) == 3
