@@ -120,12 +120,12 @@ def block_key(article_keys: Iterable[str]) -> str:
 def article_key(article: Article) -> str:
     """SHA-256 of everything about one article that its rows depend on (bytes and manifest entry).
 
-    The manifest line number is left out: re-sorting the manifest changes no row.
+    The manifest line number is left out: re-sorting the manifest changes no row. The payload is
+    written with ``repr`` (strings, numbers, None and the entry's dict, whose keys ``to_yaml_dict``
+    always puts in one order): a third of ``json.dumps``'s time, ~0.1 s of every build at 10,000.
     """
-    entry = article.source.to_yaml_dict()
-    payload = {"article_id": article.article_id, "raw_path": article.raw_path, "sha256": article.sha256,
-               "n_bytes": article.n_bytes, "entry": entry}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    payload = (article.article_id, article.raw_path, article.sha256, article.n_bytes, article.source.to_yaml_dict())
+    return hashlib.sha256(repr(payload).encode()).hexdigest()
 
 
 class ExtractCache:

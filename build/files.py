@@ -16,14 +16,15 @@ def write_atomically(path: Path, data: bytes) -> None:
     tmp.replace(path)
 
 
-# A sealed file: a first line naming the BLAKE2b digest of the rest, then the bytes themselves.
-_SEAL = b"blake2b-256 "
+# A sealed file: a first line naming the SHA-256 digest of the rest, then the bytes themselves
+# (SHA-256 has CPU instructions on x86 and ARM: ~1.4 GB/s here, BLAKE2b ~0.65).
+_SEAL = b"sha256 "
 
 
 def write_sealed(path: Path, data: bytes) -> None:
     """``write_atomically`` with the digest of ``data`` in a first line: ``read_sealed`` gives
     back exactly ``data``, or nothing, whatever happened to the file since."""
-    write_atomically(path, _SEAL + hashlib.blake2b(data, digest_size=32).hexdigest().encode("ascii") + b"\n" + data)
+    write_atomically(path, _SEAL + hashlib.sha256(data).hexdigest().encode("ascii") + b"\n" + data)
 
 
 def read_sealed(path: Path) -> bytes | None:
@@ -42,4 +43,4 @@ def read_sealed(path: Path) -> bytes | None:
     head, newline, data = sealed.partition(b"\n")
     if not newline or not head.startswith(_SEAL):
         return None
-    return data if hashlib.blake2b(data, digest_size=32).hexdigest().encode("ascii") == head[len(_SEAL):] else None
+    return data if hashlib.sha256(data).hexdigest().encode("ascii") == head[len(_SEAL):] else None

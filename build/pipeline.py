@@ -27,7 +27,7 @@ import pandas as pd
 
 from . import schemas, tables
 from .extract import ArticleRows, extract_article
-from .extract.speakers import merge_speakers
+from .extract.speakers import SpeakerRef, merge_speakers
 from .ingest import Article, read_raw, with_texts
 from .publish import CsvPiece, WrittenPiece, staged
 from .tables import build_tables
@@ -252,7 +252,7 @@ class TablePart:
     check that needs its raw texts, run as it is tabled, until the whole release has been checked."""
 
     frames: dict[str, pd.DataFrame]
-    speakers: list
+    speakers: list[tuple[str, SpeakerRef]]  # the block's speakers, merged within it, with their speaker_key
     key: str | None = None                 # its key in the block cache
     provenance: dict[str, list[str]] | None = None  # table → provenance problems, while still to be checked
 
@@ -265,7 +265,7 @@ def table_part(rows: list[ArticleRows], texts: dict[str, str] | None = None, key
     """A block's tables; with its raw ``texts``, a block still to be checked, its spans checked
     against them now (``provenance_by_table``), so the texts need not be kept."""
     frames = build_tables(rows, speakers=False)
-    speakers = list(merge_speakers(ref for r in rows for ref in r.speakers).values())
+    speakers = list(merge_speakers(ref for r in rows for ref in r.speakers).items())
     return TablePart(frames, speakers, key, None if texts is None else provenance_by_table(frames, texts))
 
 
@@ -349,14 +349,14 @@ def table_parts(articles: list[Article], options: BuildOptions, cache=None,
                 cache.prune(keys)
 
 
-def merge_table_parts(parts: list[dict[str, pd.DataFrame]], speaker_refs: list) -> dict[str, pd.DataFrame]:
+def merge_table_parts(parts: list[dict[str, pd.DataFrame]], speakers: list[tuple[str, SpeakerRef]]) -> dict[str, pd.DataFrame]:
     """The tables of consecutive batches (built without speakers) as one release: concatenated, in
-    primary-key order, with speakers merged across every batch (as ``build_tables`` does over all
-    articles at once)."""
+    primary-key order, with ``speakers`` (each batch's, with their ``speaker_key``) merged across
+    every batch (as ``build_tables`` does over all articles at once)."""
     frames = {}
     for table in schemas.table_names():
         if table == "speakers":
-            frames[table] = tables.frame(table, tables.speaker_rows(speaker_refs))
+            frames[table] = tables.frame(table, tables.keyed_speaker_rows(speakers))
         elif not parts:
             frames[table] = tables.frame(table, [])
         elif len(parts) == 1:
@@ -382,7 +382,7 @@ def in_key_order(frames: list[pd.DataFrame], key: list[str]) -> bool:
 def tables_of_parts(parts: list[TablePart], stage: StageObserver = _no_observer) -> dict[str, pd.DataFrame]:
     """The release's tables from its blocks' parts (speakers merged across them)."""
     with stage("tables"):
-        return merge_table_parts([p.frames for p in parts], [ref for p in parts for ref in p.speakers])
+        return merge_table_parts([p.frames for p in parts], [keyed for p in parts for keyed in p.speakers])
 
 
 def tables_in_batches(article_batches: Iterable[list[ArticleRows]], stage: StageObserver = _no_observer) -> dict[str, pd.DataFrame]:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from . import schemas
 from .extract import ArticleRows
-from .extract.speakers import SpeakerRef, merge_speakers, speaker_id
+from .extract.speakers import SpeakerRef, keyed_speakers, merge_keyed_speakers, speaker_id
 
 ROW_TABLES = ("lines", "quotes", "speaker_mentions", "figures", "events")
 
@@ -32,9 +32,14 @@ def frame(table: str, rows: Iterable[dict]) -> pd.DataFrame:
 
 def speaker_rows(refs: Iterable[SpeakerRef]) -> list[dict]:
     """One row per speaker, merged across every article that names them."""
+    return keyed_speaker_rows(keyed_speakers(refs))
+
+
+def keyed_speaker_rows(keyed: Iterable[tuple[str, SpeakerRef]]) -> list[dict]:
+    """``speaker_rows`` of refs given with their ``speaker_key`` (``merge_keyed_speakers``)."""
     return [
         {"speaker_id": speaker_id(key), "name_key": key, **vars(ref)}
-        for key, ref in merge_speakers(refs).items()
+        for key, ref in merge_keyed_speakers(keyed).items()
     ]
 
 

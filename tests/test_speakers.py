@@ -14,6 +14,9 @@ from coalition_news.extract.quotes import extract_speech
 from coalition_news.extract.speakers import (
     KINDS,
     SpeakerRef,
+    _alone,
+    _merged,
+    merge_keyed_speakers,
     merge_speakers,
     readable,
     speaker_id,
@@ -139,6 +142,16 @@ def test_merging_batches_then_their_merges_equals_merging_all(refs_and_batches):
     batches = [[ref for ref, b in refs_and_batches if b == batch] for batch in range(4)]
     in_two_steps = merge_speakers(ref for batch in batches for ref in merge_speakers(batch).values())
     assert in_two_steps == merge_speakers(refs)
+    keyed = [pair for batch in batches for pair in merge_speakers(batch).items()]  # as blocks keep them
+    assert merge_keyed_speakers(keyed) == merge_speakers(refs)
+
+
+@settings(max_examples=300, deadline=None)
+@given(SPEAKER_REFS)
+def test_a_speaker_named_once_is_merged_as_a_group_of_one(ref):
+    """``merge_speakers`` takes a shortcut for a key with one ref (most speakers): the same ref."""
+    assert _alone(ref) == _merged([ref])
+    assert merge_speakers([ref]) == {speaker_key(ref): _merged([ref])}
 
 
 @pytest.mark.parametrize("a,b", [

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from itertools import repeat
@@ -847,31 +847,61 @@ def merge_speakers(refs: Iterable[SpeakerRef]) -> dict[str, SpeakerRef]:
     """One canonical ``SpeakerRef`` per ``speaker_key``, combining the fullest title, role and
     affiliation seen in any article; the result does not depend on the input order, and merging
     merged groups again changes nothing (a batched build merges each batch, then the batches)."""
-    groups: dict[str, list[SpeakerRef]] = {}
+    return merge_keyed_speakers(keyed_speakers(refs))
+
+
+def keyed_speakers(refs: Iterable[SpeakerRef]) -> Iterator[tuple[str, SpeakerRef]]:
+    """(``speaker_key``, ref) of each ref."""
     keys: dict[tuple[str, str | None], str] = {}  # a name recurs in many articles: key it once
     for r in refs:
         key = keys.get((r.name, r.scope))
         if key is None:
             key = keys[(r.name, r.scope)] = speaker_key(r)
+        yield key, r
+
+
+def merge_keyed_speakers(keyed: Iterable[tuple[str, SpeakerRef]]) -> dict[str, SpeakerRef]:
+    """``merge_speakers`` of refs given with their ``speaker_key``: the merged speakers of a block
+    keep their keys, so merging the blocks of a release does not work them out again (~20 µs a
+    speaker: tokens and titles)."""
+    groups: dict[str, list[SpeakerRef]] = {}
+    for key, r in keyed:
         groups.setdefault(key, []).append(r)
-    out = {}
-    for key, rs in groups.items():
-        kinds = sorted({r.kind for r in rs}, key=KINDS.index)
-        name = sorted({r.name for r in rs}, key=lambda n: (n != readable(n), n))[0]
-        # role and affiliation come together from the fullest description, so they stay consistent
-        # (an empty role or affiliation counts as none: ties are then equal, whatever the input order)
-        described = sorted(rs, key=lambda r: (-len(r.role or ""), r.role or "", r.affiliation or ""))[0]
-        out[key] = SpeakerRef(
-            name=name,
-            kind=kinds[0],
-            title=_fullest(r.title for r in rs),
-            role=described.role or None,
-            affiliation=(described.affiliation or None) if described.role else _fullest(r.affiliation for r in rs),
-            name_latin=transliterate(name) if any(r.name_latin for r in rs) else None,
-            wikidata_id=_fullest(r.wikidata_id for r in rs),
-            scope=rs[0].scope,
-        )
-    return out
+    return {key: _alone(rs[0]) if len(rs) == 1 else _merged(rs) for key, rs in groups.items()}
+
+
+def _merged(rs: list[SpeakerRef]) -> SpeakerRef:
+    """The canonical ``SpeakerRef`` of refs sharing a ``speaker_key`` (``merge_speakers``)."""
+    kinds = sorted({r.kind for r in rs}, key=KINDS.index)
+    name = sorted({r.name for r in rs}, key=lambda n: (n != readable(n), n))[0]
+    # role and affiliation come together from the fullest description, so they stay consistent
+    # (an empty role or affiliation counts as none: ties are then equal, whatever the input order)
+    described = sorted(rs, key=lambda r: (-len(r.role or ""), r.role or "", r.affiliation or ""))[0]
+    return SpeakerRef(
+        name=name,
+        kind=kinds[0],
+        title=_fullest(r.title for r in rs),
+        role=described.role or None,
+        affiliation=(described.affiliation or None) if described.role else _fullest(r.affiliation for r in rs),
+        name_latin=transliterate(name) if any(r.name_latin for r in rs) else None,
+        wikidata_id=_fullest(r.wikidata_id for r in rs),
+        scope=rs[0].scope,
+    )
+
+
+def _alone(r: SpeakerRef) -> SpeakerRef:
+    """``_merged([r])`` without its sorts: most speakers are named in one article (a test holds
+    the two equal)."""
+    return SpeakerRef(
+        name=r.name,
+        kind=r.kind,
+        title=r.title or None,
+        role=r.role or None,
+        affiliation=r.affiliation or None,
+        name_latin=transliterate(r.name) if r.name_latin else None,
+        wikidata_id=r.wikidata_id or None,
+        scope=r.scope,
+    )
 
 
 def extract_speech(lines):
