@@ -335,19 +335,24 @@ def test_a_damaged_block_file_is_a_miss(tmp_path):
     cache.close()
 
 
-def test_a_block_that_fails_its_row_checks_is_not_cached_and_fails_again(repo_copy, monkeypatch):
-    """A quote whose text differs from the raw text at its span: the build names the article and
-    line and caches no block, so the next build checks the blocks again and fails the same way;
-    data/ is untouched both times."""
+def _with_first_quote(column: str, value: str):
+    """``pipeline.extract_article``, with ``column`` of each article's first quote set to ``value``."""
     real = pipeline.extract_article
 
     def corrupted(article):
         rows = real(article)
         if rows.quotes:
-            rows.quotes[0]["text"] = "نص لم يرد في المقال"
+            rows.quotes[0][column] = value
         return rows
 
-    monkeypatch.setattr(pipeline, "extract_article", corrupted)
+    return corrupted
+
+
+def test_a_block_that_fails_its_row_checks_is_not_cached_and_fails_again(repo_copy, monkeypatch):
+    """A quote whose text differs from the raw text at its span: the build names the article and
+    line and caches no block, so the next build checks the blocks again and fails the same way;
+    data/ is untouched both times."""
+    monkeypatch.setattr(pipeline, "extract_article", _with_first_quote("text", "نص لم يرد في المقال"))
     before = tree_bytes(repo_copy / "data")
     messages = []
     for _ in range(2):
@@ -367,14 +372,6 @@ def test_rows_that_fail_pandera_in_the_second_process_fail_the_build(repo_copy, 
     data/ is untouched."""
     from coalition_news import validate
 
-    real = pipeline.extract_article
-
-    def corrupted(article):
-        rows = real(article)
-        if rows.quotes:
-            rows.quotes[0]["attribution"] = "rumour"
-        return rows
-
     sent = []
     original = validate.CheckProcess.schema_rows
 
@@ -382,7 +379,7 @@ def test_rows_that_fail_pandera_in_the_second_process_fail_the_build(repo_copy, 
         sent.append(frames)
         return original(self, frames)
 
-    monkeypatch.setattr(pipeline, "extract_article", corrupted)
+    monkeypatch.setattr(pipeline, "extract_article", _with_first_quote("attribution", "rumour"))
     monkeypatch.setattr(pipeline, "PARALLEL_MIN_ARTICLES", 1)
     monkeypatch.setattr(validate.CheckProcess, "schema_rows", spy)
     before = tree_bytes(repo_copy / "data")
