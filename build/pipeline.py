@@ -414,7 +414,7 @@ def start_schema_rows(rows: dict[str, pd.DataFrame], checker: CheckProcess | Non
 
 
 def validate_release(frames: dict[str, pd.DataFrame], parts: list[TablePart],
-                     rows: dict[str, pd.DataFrame] | None = None, schema: CheckJob | None = None) -> None:
+                     rows: dict[str, pd.DataFrame], schema: CheckJob | None = None) -> None:
     """Raise ValidationError unless every check passes (``validate.validate_frames``).
 
     The checks that hold row by row run on ``rows`` (``rows_to_check``), pandera's in the second
@@ -422,8 +422,7 @@ def validate_release(frames: dict[str, pd.DataFrame], parts: list[TablePart],
     checked over the whole tables.
     """
     provenance = [problem for table in frames for p in parts if not p.checked for problem in p.provenance.get(table, ())]
-    validate_frames(frames, rows=rows_to_check(frames, parts) if rows is None else rows, provenance=provenance,
-                    schema=None if schema is None else schema.result())
+    validate_frames(frames, rows=rows, provenance=provenance, schema=None if schema is None else schema.result())
 
 
 def csv_pieces(parts: list[TablePart], cache=None) -> dict[str, list[CsvPiece]]:

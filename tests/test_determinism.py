@@ -99,3 +99,15 @@ def test_the_manifest_order_does_not_change_the_articles(tmp_path):
     # Only the manifest line each entry came from may differ (it is for messages, in no table).
     strip = lambda articles: [(a.article_id, a.text, a.sha256, a.source.to_yaml_dict()) for a in articles]  # noqa: E731
     assert strip(got) == strip(expected)
+
+
+def test_the_command_line_prints_what_it_built_through_a_pipe(tmp_path):
+    """``python -m coalition_news`` ends without tearing the interpreter down (``__main__``): what
+    it printed still reaches a pipe, and it exits with the command's code."""
+    root = _copy_raw(tmp_path)
+    result = run_cli(root, "build")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"built {root / 'data'}: articles 5, lines ")
+    (root / "raw" / "stray.txt").write_bytes("مقال لم يسجل".encode())
+    refused = run_cli(root, "build")
+    assert refused.returncode == 1 and refused.stderr.startswith("error: ") and "stray.txt" in refused.stderr
