@@ -438,17 +438,17 @@ def csv_pieces(parts: list[TablePart], cache=None) -> dict[str, list[CsvPiece]]:
     return pieces
 
 
-def cache_checked_blocks(parts: list[TablePart], cache, ranges: dict[str, list[WrittenPiece]] | None = None,
+def cache_checked_blocks(parts: list[TablePart], cache, written: dict[str, list[WrittenPiece]] | None = None,
                          csv_dir: Path | None = None) -> None:
     """Once the release has passed every check: keep the blocks tabled in this build (marked
-    checked), with the CSV lines of their rows (``ranges`` of the staged CSVs in ``csv_dir``) that
+    checked), with the CSV lines of their rows (``written``: where they went in the staged CSVs in ``csv_dir``) that
     this build formatted (a fresh block's, or lines lost or damaged since they were kept), and only
     the blocks of this build."""
     for i, part in enumerate(parts):
         if not part.checked:
             part.provenance = None
             cache.put_block(part.key, part)
-        for table, pieces in (ranges or {}).items():
+        for table, pieces in (written or {}).items():
             if not pieces[i].kept:
                 cache.put_lines(part.key, table, csv_dir / f"{table}.csv", pieces[i].start, pieces[i].end)
     cache.prune_blocks(p.key for p in parts)
@@ -471,7 +471,7 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
     """
     options = options or BuildOptions()
     with _open_cache(root, options) as cache, contextlib.ExitStack() as running:
-        # frictionless gets a second process, which imports and warms up while the build runs
+        # the checks get a second process (pandera, frictionless), which imports and warms up while the build runs
         checker = running.enter_context(CheckProcess()) if _article_files(root / "raw") >= PARALLEL_MIN_ARTICLES else None
         with stage("ingest"):
             articles = read_raw(root / "raw", unread_ok=True)  # 1 ingest (checks every raw file)
@@ -489,7 +489,7 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
             validate_release(frames, parts, rows, schema)      # 5 validate (... this process checks the tables)
         if cache is not None:
             with stage("tables"):
-                cache_checked_blocks(parts, cache, release.ranges, release.folder / "csv")
+                cache_checked_blocks(parts, cache, release.written, release.folder / "csv")
         del parts
         with stage("publish"):
             release.commit()                                   # 6 the files checked, then swapped in

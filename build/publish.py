@@ -160,18 +160,18 @@ def write_release(frames: dict[str, pd.DataFrame], out_dir: Path, pieces: dict[s
     writes the CSVs: pyarrow's encoder and its string kernels release the GIL. ``csv_written`` is
     called as soon as the CSVs are written (the Parquet files may still be being written)."""
     pieces = pieces or {}
-    ranges = {}
+    written_pieces = {}
     with ThreadPoolExecutor(max_workers=1) as parquet_writer:
         pending = [parquet_writer.submit(write_parquet, table, df, out_dir) for table, df in frames.items()]
         for table, df in frames.items():
             written = write_csv(table, df, out_dir, pieces.get(table))
             if written is not None:
-                ranges[table] = written
+                written_pieces[table] = written
         if csv_written is not None:
             csv_written()
         for future in pending:
             future.result()  # re-raises a writing error here
-    return ranges
+    return written_pieces
 
 
 def check_release(package_root: Path, running=None, passed: Path | None = None, written: Future | None = None) -> None:
@@ -270,7 +270,7 @@ class StagedRelease:
     """A release written to a staging folder, not yet checked (``commit`` checks it and swaps it in)."""
 
     folder: Path                                  # the staging data/ folder
-    ranges: dict[str, list[WrittenPiece]]         # where the CSV pieces went (``write_release``)
+    written: dict[str, list[WrittenPiece]]        # where the CSV pieces went (``write_release``)
     commit: Callable[[], None]
 
 
@@ -290,24 +290,24 @@ def staged(frames: dict[str, pd.DataFrame], data_dir: Path, checker: CheckProces
     staging = staging_root / "data"
     reader = ThreadPoolExecutor(max_workers=1)
     try:
-        failed, ranges, written = None, {}, None
+        failed, pieces_written, read_back = None, {}, None
         running = []  # frictionless's job, started as soon as the CSVs are written
         start_frictionless = (lambda: running.append(checker.frictionless(staging_root, passed))) if checker is not None else None
         try:
-            ranges = write_release(frames, staging, pieces, start_frictionless)
+            pieces_written = write_release(frames, staging, pieces, start_frictionless)
             # Parquet = CSV starts now, on a thread (Arrow's readers release the GIL), while the
             # build runs its own checks: otherwise it would follow them (~0.4 s at 10,000 articles).
-            written = reader.submit(check_written, staging, ranges)
+            read_back = reader.submit(check_written, staging, pieces_written)
         except Exception as exc:  # bad rows: the build's checks, run before commit, name them better
             failed = exc
 
         def commit() -> None:
             if failed is not None:
                 raise failed
-            check_release(staging_root, running[0] if running else None, passed, written)
+            check_release(staging_root, running[0] if running else None, passed, read_back)
             swap_in(staging, data_dir)
 
-        yield StagedRelease(staging, ranges, commit)
+        yield StagedRelease(staging, pieces_written, commit)
     finally:
         reader.shutdown(wait=True)  # before the files it reads are removed
         shutil.rmtree(staging_root, ignore_errors=True)

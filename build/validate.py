@@ -11,7 +11,8 @@ Checks, all collected before failing so one run shows every problem:
 4. on the written files: ``frictionless validate`` of the CSVs (types, constraints, foreign keys;
    above ``FRICTIONLESS_FULL_ROWS`` rows, of a sample of articles chosen by id, logged; a package
    whose bytes passed in an earlier build is not validated again), and for each Parquet file its
-   schema equals the declared one and its content equals the CSV (every row).
+   schema equals the declared one and its content equals the CSV (every row; in a build that
+   copied a block's sealed CSV lines, kept after they were read back, the rows it formatted).
 """
 
 from __future__ import annotations
@@ -362,8 +363,13 @@ def _differing_columns_of_pieces(table: str, parquet: pq.ParquetFile, csv_path: 
             actual = pacsv.read_csv(io.BytesIO(header + f.read(piece.end - piece.start)), **options)
             if actual.num_rows != piece.rows:
                 return [f"{actual.num_rows} rows instead of {piece.rows} at rows {offset}–{offset + piece.rows}"]
-            differing.update(name for name in expected_names if not expected.column(name).equals(actual.column(name)))
+            differing.update(_columns_differing(expected, actual, expected_names))
     return [name for name in expected_names if name in differing]
+
+
+def _columns_differing(expected: pa.Table, actual: pa.Table, names: list[str]) -> Iterator[str]:
+    """The ``names`` of the columns whose values differ between two tables of the same rows."""
+    return (name for name in names if not expected.column(name).equals(actual.column(name)))
 
 
 def _parquet_rows(parquet: pq.ParquetFile, spans: list[tuple[int, int]], rows: int = COMPARE_ROWS) -> Iterator[pa.Table]:
@@ -406,7 +412,7 @@ def _compare_streams(parquet: pq.ParquetFile, written: pacsv.CSVStreamingReader,
         csv_rows += actual.num_rows
         if expected.num_rows != actual.num_rows:
             break  # one of them has fewer rows: counted below
-        differing.update(name for name in expected_names if not expected.column(name).equals(actual.column(name)))
+        differing.update(_columns_differing(expected, actual, expected_names))
     csv_rows += sum(t.num_rows for t in csv_tables)  # any rows the Parquet file does not have
     if csv_rows != parquet.metadata.num_rows:
         return [f"{csv_rows} rows instead of {parquet.metadata.num_rows}"]
