@@ -301,9 +301,13 @@ def _csv_arrow_options(table: str) -> dict:
     )
 
 
-# Rows of Parquet and CSV compared at a time by ``check_written``: memory holds this many rows of
-# one table twice, not the table (lines at 100,000 articles is ~0.6 GB in Arrow).
-COMPARE_ROWS = 1 << 16
+# Rows of Parquet and CSV compared at a time by ``check_written``, and the bytes of CSV its reader
+# parses at a time: memory holds this many rows of one table twice, not the table (lines at 100,000
+# articles is ~0.6 GB in Arrow). It runs on a thread beside the build's own checks, so its memory
+# adds to theirs: at 10,000 articles 65,536 rows and 4 MiB blocks cost ~270 MB more at its peak,
+# 8,192 rows and 1 MiB ~165 MB, in the same time (~0.6–1 s).
+COMPARE_ROWS = 1 << 13
+CSV_READ_BLOCK = 1 << 20
 
 
 def check_written(out_dir: Path, pieces: dict[str, list] | None = None) -> list[str]:
@@ -394,7 +398,7 @@ def _differing_columns(table: str, parquet: pq.ParquetFile, csv_path: Path, rows
     """Columns whose values differ between the Parquet file and the CSV (names, order and row count
     checked first), both read as streams, ``rows`` at a time."""
     expected_names = parquet.schema_arrow.names
-    with pacsv.open_csv(csv_path, read_options=pacsv.ReadOptions(block_size=1 << 22), **_csv_arrow_options(table)) as written:
+    with pacsv.open_csv(csv_path, read_options=pacsv.ReadOptions(block_size=CSV_READ_BLOCK), **_csv_arrow_options(table)) as written:
         if written.schema.names != expected_names:
             return [f"columns {written.schema.names} instead of {expected_names}"]
         return _compare_streams(parquet, written, expected_names, rows)
