@@ -808,8 +808,9 @@ def _open_gates(nt_text: str) -> set[str]:
     index = _gates_of_word()
     # a run of letters only (str.isalpha: each is \p{L} too, tested) is one word, looked up whole:
     # the words of the index among them by one set intersection; the rare other runs split up
-    opened: set[str] = set().union(*map(index.__getitem__, runs & _gate_words()),
-                                   *map(_gates_of_run, filterfalse(str.isalpha, runs)))
+    opened: set[str] = set().union(*map(index.__getitem__, runs & _gate_words()))
+    if not "".join(runs).isalpha():  # one test for the whole line: the other runs are rare
+        opened.update(*map(_gates_of_run, filterfalse(str.isalpha, runs)))
     if _DIGIT.search(nt_text):
         opened.add("digit")
         if _FOUR_DIGITS.search(nt_text):
