@@ -600,6 +600,8 @@ class SpeakerRegistry:
     chain: list[int] = field(default_factory=list)   # speakers (subjects of reporting verbs), most recent last
     seen: list[int] = field(default_factory=list)    # every speaker or person mentioned, most recent last
     mentions: list[tuple[int, int, int, str, str, int]] = field(default_factory=list)
+    # ``known_name_words``, kept until a speaker is added or merged (read at every reporting verb)
+    _name_words: frozenset[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     # -- lookups
     def _live(self) -> list[_Entity]:
@@ -628,6 +630,7 @@ class SpeakerRegistry:
     def _new(self, **kw) -> _Entity:
         e = _Entity(eid=len(self.entities), **kw)
         self.entities.append(e)
+        self._name_words = None
         return e
 
     def resume(self, gender: str) -> int | None:
@@ -705,9 +708,11 @@ class SpeakerRegistry:
                       head=np.head, genders=genders)
         return Resolution(e.eid, "explicit", "description")
 
-    def known_name_words(self) -> set[str]:
+    def known_name_words(self) -> frozenset[str]:
         """Every word of every named person's name (for "وذكر الجبوري" or "قال المقداد")."""
-        return {w for e in self._live() if e.named for w in e.name_key.split()}
+        if self._name_words is None:
+            self._name_words = frozenset(w for e in self._live() if e.named for w in e.name_key.split())
+        return self._name_words
 
     def _fill(self, e: _Entity, title, role, head) -> None:
         if title and not e.title:
@@ -764,6 +769,7 @@ class SpeakerRegistry:
             named = [x for x in self._live() if x.named and x.kind == "person" and x.head == e.head]
             if len(named) == 1:
                 e.merged_into = named[0].eid
+                self._name_words = None
                 if not named[0].role:
                     named[0].role = e.role
 
