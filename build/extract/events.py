@@ -415,13 +415,18 @@ def _casualty_patterns():
 # none of them cannot match, and the number alternations are not scanned.
 _KILLED_CUES = ("قتل", "قتيل", "مصرع", "اعد")
 _HURT_CUES = ("صاب", "صيب", "جرح", "جريح")
+# The patterns opening with the number alternation (the costly ones to scan) need a noun for the
+# dead or the wounded, which holds one of these: a window with a verb only ("مقتل") skips them.
+_KILLED_NOUN_CUES = ("قتيل", "قتلي")
+_HURT_NOUN_CUES = ("جريح", "جرحي", "مصاب")
 
 
 def _casualties(window: str) -> tuple[int | None, int | None]:
     """(killed, injured) stated in a window: "مقتل أربعة … وإصابة ثلاثة" → (4, 3)."""
     k1, k2, h1, h2 = _casualty_patterns()
 
-    def first(*patterns) -> int | None:
+    def first(verb_first, number_first, noun_cues) -> int | None:
+        patterns = (verb_first, number_first) if any(c in window for c in noun_cues) else (verb_first,)
         found = [m for p in patterns for m in p.finditer(window)]
         for m in sorted(found, key=lambda m: m.start()):
             v = _parse_count(m.group("n"))
@@ -429,8 +434,8 @@ def _casualties(window: str) -> tuple[int | None, int | None]:
                 return v
         return None
 
-    killed = first(k1, k2) if any(c in window for c in _KILLED_CUES) else None
-    hurt = first(h1, h2) if any(c in window for c in _HURT_CUES) else None
+    killed = first(k1, k2, _KILLED_NOUN_CUES) if any(c in window for c in _KILLED_CUES) else None
+    hurt = first(h1, h2, _HURT_NOUN_CUES) if any(c in window for c in _HURT_CUES) else None
     return killed, hurt
 
 
