@@ -22,6 +22,7 @@ from functools import cache
 import regex
 
 from .lexicon import load_lexicon
+from .text.frozen import stored_at_once
 from .text.normalise import has_arabic, normalize
 
 KINDS = ("title", "dateline", "byline", "heading", "caption", "body", "boilerplate")
@@ -29,6 +30,7 @@ KINDS = ("title", "dateline", "byline", "heading", "caption", "body", "boilerpla
 CONTENT_KINDS = frozenset({"title", "body", "caption", "heading"})
 
 
+@stored_at_once
 @dataclass(frozen=True)
 class Line:
     """One non-blank raw line. ``text == raw_text[char_start:char_end]`` always holds."""

@@ -34,10 +34,12 @@ import regex
 
 from ..lexicon import load_lexicon
 from ..text.dates import DateMention, find_dates
+from ..text.frozen import stored_at_once
 from ..text.normalise import NormalizedText, fast_split, normalize, spelled_out
 from ..text.places import Place, find_places
 
 
+@stored_at_once
 @dataclass(frozen=True)
 class Event:
     """One dated happening. Spans are line-local; ``date_text == line_text[start:end]``."""

@@ -28,11 +28,13 @@ import regex
 
 from ..derived import memo
 from ..lexicon import load_lexicon
+from .frozen import stored_at_once
 from .normalise import NormalizedText, fast_split, has_arabic, normalize, spelled_out
 
 GEO_PRECISIONS = ("city", "district", "village", "governorate", "country", "region", "unknown")
 
 
+@stored_at_once
 @dataclass(frozen=True)
 class Place:
     """A place phrase of a line (``text == line_text[start:end]``) and what it resolves to."""
