@@ -35,7 +35,7 @@ import regex
 from ..lexicon import load_lexicon
 from ..text.dates import DateMention, find_dates
 from ..text.frozen import stored_at_once
-from ..text.normalise import NormalizedText, fast_split, normalize, spelled_out
+from ..text.normalise import NormalizedText, PerWord, fast_split, normalize, spelled_out
 from ..text.places import Place, find_places
 
 
@@ -153,16 +153,18 @@ def _forms(word: str) -> tuple[tuple[str, ...], int]:
     return tuple(dict.fromkeys(out)), cut
 
 
-@lru_cache(maxsize=65536)
 def _any_pattern(word: str) -> frozenset[str]:
     """Every trigger pattern the word matches, with or without its proclitic (empty for most words)."""
     return _patterns_of(word)[2]
 
 
+_ANY_PATTERN = PerWord(_any_pattern)  # every word of a dated line is looked up here
+
+
 def _word_table(norm: str) -> _Words:
     """The letter words of a normalised line with the trigger patterns of each."""
     texts, starts, ends = fast_split(_WORD_SPLIT, _WORD_SPLIT_RE, norm)
-    return _Words(texts, starts, ends, list(map(_any_pattern, texts)))
+    return _Words(texts, starts, ends, list(map(_ANY_PATTERN.__getitem__, texts)))
 
 
 def _words(norm: str) -> list[_Word]:
