@@ -734,9 +734,10 @@ class _Cand(NamedTuple):
     kind: str
 
 
-# which cheap look-up must succeed before a pattern is worth running on a line
+# which cheap look-up must succeed before a pattern is worth running on a line (every numeric
+# date holds a four-digit year: "3/4/2016", "2016-04-03")
 _GATE_OF = {
-    "numeric": "digit", "hijri_year": "digits4", "year_range": "digits4", "year": "digits4",
+    "numeric": "digits4", "hijri_year": "digits4", "year_range": "digits4", "year": "digits4",
     "hijri_day": "hijri", "hijri_month": "hijri", "day_month": "month", "month": "month", "day_range": "month",
     "day_of_rel_month": "period", "relative_year_word": "period", "recent_unit": "period",
     "last_n_units": "unit", "ago": "unit", "yesterday": "yesterday", "today": "today", "weekday": "weekday",
