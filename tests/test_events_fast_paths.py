@@ -182,3 +182,31 @@ def test_fast_split_is_match_spans_of_the_regex_pattern(text):
 
     for fast, plain in ((events._WORD_SPLIT_RE, events._WORD_SPLIT), (places._TOKEN_SPLIT_RE, places._TOKEN_SPLIT)):
         assert normalise.fast_split(plain, fast, text) == match_spans(plain, text)
+
+
+_CASUALTY_PHRASES = ["مقتل", "قتل", "قتيلا", "قتلى", "مصرع", "إعدام", "إصابة", "أصيب", "جرحى", "جريحا", "مصابين", "جرحت",
+                     "4", "12", "ثلاثة", "خمسة", "نحو", "أكثر من", "و", " "]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_CASUALTY_PHRASES) | _texts, max_size=10).map(" ".join))
+def test_casualties_skip_number_first_patterns_only_without_their_nouns(text):
+    """A number-first casualty pattern ("12 قتيلا") matches only where its noun cue is: skipping
+    it in a window without one finds the same counts as scanning every pattern."""
+    window = normalize(text)
+    k1, k2, h1, h2 = events._casualty_patterns()
+    for pattern, cues in ((k2, events._KILLED_NOUN_CUES), (h2, events._HURT_NOUN_CUES)):
+        if pattern.search(window):
+            assert any(c in window for c in cues)
+    assert events._casualties(window) == _casualties_reference(window)
+
+
+def _casualties_reference(window: str) -> tuple[int | None, int | None]:
+    """Every pattern scanned: the earliest match with a count, killed then injured."""
+    k1, k2, h1, h2 = events._casualty_patterns()
+
+    def first(*patterns):
+        found = sorted((m for p in patterns for m in p.finditer(window)), key=lambda m: m.start())
+        return next((v for m in found if (v := events._parse_count(m.group("n"))) is not None), None)
+
+    return first(k1, k2), first(h1, h2)

@@ -200,3 +200,15 @@ def test_python_letters_are_regex_letters():
 
     letters = "".join(c for c in map(chr, range(0x110000)) if c.isalpha())
     assert regex.fullmatch(r"\p{L}+", letters)
+
+
+def test_every_pattern_gated_on_four_digits_needs_them():
+    """A line without four digits in a row skips the patterns gated on ``digits4``: none of them
+    can match there (numeric dates too: "3/4/2016", "2016-04-03" hold a year)."""
+    gated = [p for kind, p, _ in dates._grammar().patterns if dates._GATE_OF[kind] == "digits4"]
+    assert dates._GATE_OF["numeric"] == "digits4"
+    for text in ("3/4/2016", "2016-04-03", "03.04.2016", "3 - 4 - 2016", "3/4/16", "3/4/201", "12-5-20", "عام 1437 هـ",
+                 "بين عامي 2014 و2017", "عام 2016", "2016 م", "١٢/٣/٢٠١٦", "12/3/٢٠١٦"):
+        norm = normalize(text)
+        if any(p.search(norm) for p in gated):
+            assert dates._FOUR_DIGITS.search(norm), text

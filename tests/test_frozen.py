@@ -9,8 +9,9 @@ import pickle
 
 import pytest
 
-from coalition_news.extract import figures, quotes, speakers
-from coalition_news.text import dates, numbers
+from coalition_news import lines
+from coalition_news.extract import events, figures, quotes, speakers
+from coalition_news.text import dates, numbers, places
 from coalition_news.text.frozen import stored_at_once
 
 STORED_AT_ONCE = (quotes.Quote, quotes._Candidate, speakers.NounPhrase, speakers.Mention, speakers.SpeakerRef,
@@ -62,3 +63,8 @@ def test_stored_at_once_refuses_what_it_cannot_store():
     for cls in (WithFactory, WithPostInit):
         with pytest.raises(TypeError):
             stored_at_once(cls)
+
+
+@pytest.mark.parametrize("cls", (lines.Line, places.Place, events.Event), ids=lambda c: c.__name__)
+def test_lines_places_and_events_are_stored_at_once_too(cls):
+    test_stored_at_once_builds_what_the_dataclass_init_builds(cls)

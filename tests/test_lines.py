@@ -116,3 +116,16 @@ def test_corpus_articles_split_exactly(corpus_files):
 def test_article_lines_is_classify_of_split_lines(text):
     """``article_lines`` builds each Line once: the same lines as classifying the split ones."""
     assert article_lines("a", text) == classify(split_lines("a", text))
+
+
+def test_first_words_split_alike_in_both_engines_below_u3000():
+    """The first words of a line come from stdlib ``re`` below U+3000: every such character,
+    alone and between letters, digits and spaces, splits as under ``regex``."""
+    from coalition_news import lines
+
+    chars = "".join(map(chr, range(0x3000)))
+    assert lines._WORD_SPLIT_RE.split(chars) == lines._WORD_SPLIT.split(chars)
+    for c in chars:
+        sample = f"ق{c}ل 1{c}2 {c}x{c} {c}"
+        assert lines._WORD_SPLIT_RE.split(sample) == lines._WORD_SPLIT.split(sample), hex(ord(c))
+    assert lines._first_words("قال\u3000 الوزير") == lines._WORD.findall("قال\u3000 الوزير")  # regex beyond U+3000

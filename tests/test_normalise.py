@@ -73,3 +73,13 @@ def test_deleted_characters_are_found_where_translate_deletes_them():
     every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
     deleted = [i for i, ch in enumerate(every) if normalise.translation_table().get(ord(ch), ch) is None]
     assert [m.start() for m in normalise._DELETED.finditer(every)] == deleted
+
+
+def test_per_word_memo_gives_the_function_and_forgets_at_its_limit():
+    from coalition_news.text.normalise import PerWord
+
+    calls = []
+    memo = PerWord(lambda w: calls.append(w) or len(w), limit=2)
+    assert list(map(memo.__getitem__, ["قال", "ان", "قال"])) == [3, 2, 3]
+    assert calls == ["قال", "ان"]  # worked out once per word
+    assert memo["الجيش"] == 5 and len(memo) == 1  # full: cleared before the new word is stored

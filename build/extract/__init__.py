@@ -43,10 +43,6 @@ def row_id(article_id: str, letter: str, char_start: int) -> str:
     return f"{article_id}-{letter}{char_start:07d}"
 
 
-def _provenance(ln: Line, start: int, end: int) -> dict:
-    return {"article_id": ln.article_id, "line": ln.line, "char_start": ln.char_start + start, "char_end": ln.char_start + end}
-
-
 # line-local spans are replaced by file provenance; sub-spans (trigger, location) are
 # published as text only, which is verbatim within the row's line
 _NOT_RECORDED = frozenset({"start", "end", "line", "speaker", "trigger_start", "trigger_end", "location_start", "location_end"})
@@ -62,6 +58,17 @@ def _record(obj) -> dict:
     """A dataclass as a dict, minus the line-local span (replaced by file provenance)."""
     d = obj.__dict__  # shallow: asdict's deep copy is slow; frozen dataclasses keep a __dict__
     return {name: d[name] for name in _recorded_fields(type(obj))}
+
+
+def _located(obj, ln: Line, start: int, end: int) -> dict:
+    """``_record(obj)`` with the file provenance of its line-local span ``[start, end)``: filled in
+    place (no second dict built and merged per row)."""
+    row = _record(obj)
+    row["article_id"] = ln.article_id
+    row["line"] = ln.line
+    row["char_start"] = ln.char_start + start
+    row["char_end"] = ln.char_start + end
+    return row
 
 
 def publication_window(article: Article, lines: list[Line]) -> tuple[dt.date | None, dt.date | None]:
@@ -119,27 +126,26 @@ def extract_article(article: Article) -> ArticleRows:
     by_number = {ln.line: ln for ln in lines}
     rows = ArticleRows(article=article_record(article, lines))
     rows.lines = [
-        {**_provenance(ln, 0, len(ln.text)), "text": ln.text, "kind": ln.kind, "repeat_of": ln.repeat_of}
+        {"article_id": ln.article_id, "line": ln.line, "char_start": ln.char_start, "char_end": ln.char_start + len(ln.text),
+         "text": ln.text, "kind": ln.kind, "repeat_of": ln.repeat_of}
         for ln in lines
     ]
 
     quotes, mentions = extract_speech(lines)
     quote_spans: list[tuple[int, int, str]] = []
     for q in quotes:
-        ln = by_number[q.line]
-        prov = _provenance(ln, q.start, q.end)
-        qid = row_id(article.article_id, "q", prov["char_start"])
-        sid = speaker_id(speaker_key(q.speaker)) if q.speaker else None
-        rows.quotes.append({**_record(q), **prov, "quote_id": qid, "speaker_id": sid})
-        quote_spans.append((prov["char_start"], prov["char_end"], qid))
+        row = _located(q, by_number[q.line], q.start, q.end)
+        qid = row["quote_id"] = row_id(article.article_id, "q", row["char_start"])
+        row["speaker_id"] = speaker_id(speaker_key(q.speaker)) if q.speaker else None
+        rows.quotes.append(row)
+        quote_spans.append((row["char_start"], row["char_end"], qid))
         if q.speaker:
             rows.speakers.append(q.speaker)
     for m in mentions:
-        prov = _provenance(by_number[m.line], m.start, m.end)
-        rows.speaker_mentions.append(
-            {**_record(m), **prov, "mention_id": row_id(article.article_id, "m", prov["char_start"]),
-             "speaker_id": speaker_id(speaker_key(m.speaker))}
-        )
+        row = _located(m, by_number[m.line], m.start, m.end)
+        row["mention_id"] = row_id(article.article_id, "m", row["char_start"])
+        row["speaker_id"] = speaker_id(speaker_key(m.speaker))
+        rows.speaker_mentions.append(row)
         rows.speakers.append(m.speaker)
 
     earliest, latest = publication_window(article, lines)
@@ -148,14 +154,15 @@ def extract_article(article: Article) -> ArticleRows:
             continue
         dates = find_dates(ln.text, earliest, latest)
         for ev in extract_events(ln.text, earliest, latest):
-            prov = _provenance(ln, ev.start, ev.end)
-            rows.events.append({**_record(ev), **prov, "event_id": row_id(article.article_id, "e", prov["char_start"])})
+            row = _located(ev, ln, ev.start, ev.end)
+            row["event_id"] = row_id(article.article_id, "e", row["char_start"])
+            rows.events.append(row)
         # Only explicit dates are masked: a relative period ("السنوات الست الأخيرة") is also a stated duration.
         explicit_dates = [(d.start, d.end) for d in dates if d.basis == "explicit"]
         for fig in extract_figures(ln.text, masked=explicit_dates):
-            prov = _provenance(ln, fig.start, fig.end)
-            inside = next((qid for s, e, qid in quote_spans if s <= prov["char_start"] and prov["char_end"] <= e), None)
-            rows.figures.append(
-                {**_record(fig), **prov, "figure_id": row_id(article.article_id, "f", prov["char_start"]), "quote_id": inside}
-            )
+            row = _located(fig, ln, fig.start, fig.end)
+            start, end = row["char_start"], row["char_end"]
+            row["figure_id"] = row_id(article.article_id, "f", start)
+            row["quote_id"] = next((qid for s, e, qid in quote_spans if s <= start and end <= e), None)
+            rows.figures.append(row)
     return rows

@@ -34,10 +34,12 @@ import regex
 
 from ..lexicon import load_lexicon
 from ..text.dates import DateMention, find_dates
-from ..text.normalise import NormalizedText, fast_split, normalize, spelled_out
+from ..text.frozen import stored_at_once
+from ..text.normalise import NormalizedText, PerWord, fast_split, normalize, spelled_out
 from ..text.places import Place, find_places
 
 
+@stored_at_once
 @dataclass(frozen=True)
 class Event:
     """One dated happening. Spans are line-local; ``date_text == line_text[start:end]``."""
@@ -151,16 +153,18 @@ def _forms(word: str) -> tuple[tuple[str, ...], int]:
     return tuple(dict.fromkeys(out)), cut
 
 
-@lru_cache(maxsize=65536)
 def _any_pattern(word: str) -> frozenset[str]:
     """Every trigger pattern the word matches, with or without its proclitic (empty for most words)."""
     return _patterns_of(word)[2]
 
 
+_ANY_PATTERN = PerWord(_any_pattern)  # every word of a dated line is looked up here
+
+
 def _word_table(norm: str) -> _Words:
     """The letter words of a normalised line with the trigger patterns of each."""
     texts, starts, ends = fast_split(_WORD_SPLIT, _WORD_SPLIT_RE, norm)
-    return _Words(texts, starts, ends, list(map(_any_pattern, texts)))
+    return _Words(texts, starts, ends, list(map(_ANY_PATTERN.__getitem__, texts)))
 
 
 def _words(norm: str) -> list[_Word]:
@@ -415,13 +419,18 @@ def _casualty_patterns():
 # none of them cannot match, and the number alternations are not scanned.
 _KILLED_CUES = ("قتل", "قتيل", "مصرع", "اعد")
 _HURT_CUES = ("صاب", "صيب", "جرح", "جريح")
+# The patterns opening with the number alternation (the costly ones to scan) need a noun for the
+# dead or the wounded, which holds one of these: a window with a verb only ("مقتل") skips them.
+_KILLED_NOUN_CUES = ("قتيل", "قتلي")
+_HURT_NOUN_CUES = ("جريح", "جرحي", "مصاب")
 
 
 def _casualties(window: str) -> tuple[int | None, int | None]:
     """(killed, injured) stated in a window: "مقتل أربعة … وإصابة ثلاثة" → (4, 3)."""
     k1, k2, h1, h2 = _casualty_patterns()
 
-    def first(*patterns) -> int | None:
+    def first(verb_first, number_first, noun_cues) -> int | None:
+        patterns = (verb_first, number_first) if any(c in window for c in noun_cues) else (verb_first,)
         found = [m for p in patterns for m in p.finditer(window)]
         for m in sorted(found, key=lambda m: m.start()):
             v = _parse_count(m.group("n"))
@@ -429,8 +438,8 @@ def _casualties(window: str) -> tuple[int | None, int | None]:
                 return v
         return None
 
-    killed = first(k1, k2) if any(c in window for c in _KILLED_CUES) else None
-    hurt = first(h1, h2) if any(c in window for c in _HURT_CUES) else None
+    killed = first(k1, k2, _KILLED_NOUN_CUES) if any(c in window for c in _KILLED_CUES) else None
+    hurt = first(h1, h2, _HURT_NOUN_CUES) if any(c in window for c in _HURT_CUES) else None
     return killed, hurt
 
 

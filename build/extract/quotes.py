@@ -606,7 +606,7 @@ def _accept_bare_name(toks, np: NounPhrase, reg: SpeakerRegistry) -> NounPhrase 
     continues a split surname, or is followed by what ends a subject (أن/إن، a colon, a preposition
     …). "وأكد استمرار المهمة" has none: a verb with its object, not a speaker."""
     words = [t.norm for t in toks[np.name[0]:np.name[1]]]
-    known = {w for e in reg._live() if e.named for w in e.name_key.split()}
+    known = reg.known_name_words()
     if any(w in known for w in words):
         return np
     if len(words) == 1 and reg._split_surname(words[0]) is not None:

@@ -600,10 +600,20 @@ class SpeakerRegistry:
     chain: list[int] = field(default_factory=list)   # speakers (subjects of reporting verbs), most recent last
     seen: list[int] = field(default_factory=list)    # every speaker or person mentioned, most recent last
     mentions: list[tuple[int, int, int, str, str, int]] = field(default_factory=list)
+    # ``_live`` and ``known_name_words``, kept until a speaker is added or merged (both are read
+    # at every reporting verb, and most verbs add no speaker)
+    _live_entities: tuple[_Entity, ...] | None = field(default=None, init=False, repr=False, compare=False)
+    _name_words: frozenset[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     # -- lookups
-    def _live(self) -> list[_Entity]:
-        return [e for e in self.entities if e.merged_into is None]
+    def _live(self) -> tuple[_Entity, ...]:
+        if self._live_entities is None:
+            self._live_entities = tuple(e for e in self.entities if e.merged_into is None)
+        return self._live_entities
+
+    def _speakers_changed(self) -> None:
+        """Forget what was worked out from the speakers: one was added or merged."""
+        self._live_entities = self._name_words = None
 
     def _recent(self, ents: list[_Entity]) -> _Entity | None:
         order = {eid: k for k, eid in enumerate(self.seen)}
@@ -628,6 +638,7 @@ class SpeakerRegistry:
     def _new(self, **kw) -> _Entity:
         e = _Entity(eid=len(self.entities), **kw)
         self.entities.append(e)
+        self._speakers_changed()
         return e
 
     def resume(self, gender: str) -> int | None:
@@ -705,9 +716,11 @@ class SpeakerRegistry:
                       head=np.head, genders=genders)
         return Resolution(e.eid, "explicit", "description")
 
-    def known_name_words(self) -> set[str]:
+    def known_name_words(self) -> frozenset[str]:
         """Every word of every named person's name (for "وذكر الجبوري" or "قال المقداد")."""
-        return {w for e in self._live() if e.named for w in e.name_key.split()}
+        if self._name_words is None:
+            self._name_words = frozenset(w for e in self._live() if e.named for w in e.name_key.split())
+        return self._name_words
 
     def _fill(self, e: _Entity, title, role, head) -> None:
         if title and not e.title:
@@ -764,6 +777,7 @@ class SpeakerRegistry:
             named = [x for x in self._live() if x.named and x.kind == "person" and x.head == e.head]
             if len(named) == 1:
                 e.merged_into = named[0].eid
+                self._speakers_changed()
                 if not named[0].role:
                     named[0].role = e.role
 

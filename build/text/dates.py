@@ -734,9 +734,10 @@ class _Cand(NamedTuple):
     kind: str
 
 
-# which cheap look-up must succeed before a pattern is worth running on a line
+# which cheap look-up must succeed before a pattern is worth running on a line (every numeric
+# date holds a four-digit year: "3/4/2016", "2016-04-03")
 _GATE_OF = {
-    "numeric": "digit", "hijri_year": "digits4", "year_range": "digits4", "year": "digits4",
+    "numeric": "digits4", "hijri_year": "digits4", "year_range": "digits4", "year": "digits4",
     "hijri_day": "hijri", "hijri_month": "hijri", "day_month": "month", "month": "month", "day_range": "month",
     "day_of_rel_month": "period", "relative_year_word": "period", "recent_unit": "period",
     "last_n_units": "unit", "ago": "unit", "yesterday": "yesterday", "today": "today", "weekday": "weekday",
@@ -808,8 +809,9 @@ def _open_gates(nt_text: str) -> set[str]:
     index = _gates_of_word()
     # a run of letters only (str.isalpha: each is \p{L} too, tested) is one word, looked up whole:
     # the words of the index among them by one set intersection; the rare other runs split up
-    opened: set[str] = set().union(*map(index.__getitem__, runs & _gate_words()),
-                                   *map(_gates_of_run, filterfalse(str.isalpha, runs)))
+    opened: set[str] = set().union(*map(index.__getitem__, runs & _gate_words()))
+    if not "".join(runs).isalpha():  # one test for the whole line: the other runs are rare
+        opened.update(*map(_gates_of_run, filterfalse(str.isalpha, runs)))
     if _DIGIT.search(nt_text):
         opened.add("digit")
         if _FOUR_DIGITS.search(nt_text):

@@ -1,4 +1,5 @@
-"""Frozen dataclasses built by the thousand (quotes, mentions, figures, numbers, dates), stored at once.
+"""Frozen dataclasses built by the thousand (lines, quotes, mentions, figures, numbers, dates,
+places, events), stored at once.
 
 The ``__init__`` that ``dataclasses`` writes for a frozen class sets each field through
 ``object.__setattr__`` (the class's own ``__setattr__`` refuses), one call per field: ~14,000

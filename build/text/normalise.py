@@ -210,6 +210,30 @@ def spelled_below(text: str) -> bool:
     return _BEYOND_SPELLED.search(text) is None
 
 
+class PerWord(dict):
+    """``function(word)`` for each distinct word, worked out once: looked up in a plain dict (best
+    as ``map(memo.__getitem__, words)``, all in C), at about half the cost of a bounded
+    ``lru_cache``, which also moves the entry in its recency list on every hit. Cleared when it
+    reaches ``limit`` words, so it holds at most a working vocabulary. Only for pure functions.
+
+    >>> lengths = PerWord(len)
+    >>> lengths["قال"], list(map(lengths.__getitem__, ["قال", "ان"]))
+    (3, [3, 2])
+    """
+
+    __slots__ = ("function", "limit")
+
+    def __init__(self, function, limit: int = 65536):
+        super().__init__()
+        self.function, self.limit = function, limit
+
+    def __missing__(self, word):
+        if len(self) >= self.limit:
+            self.clear()
+        value = self[word] = self.function(word)
+        return value
+
+
 def prefix_tree(words) -> dict:
     """The characters of ``words`` as nested dicts, ``""`` marking where a word ends: the shape of
     a pattern that factors shared prefixes out (the engine then follows the one branch the next

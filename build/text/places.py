@@ -28,11 +28,13 @@ import regex
 
 from ..derived import memo
 from ..lexicon import load_lexicon
-from .normalise import NormalizedText, fast_split, has_arabic, normalize, spelled_out
+from .frozen import stored_at_once
+from .normalise import NormalizedText, PerWord, fast_split, has_arabic, normalize, spelled_out
 
 GEO_PRECISIONS = ("city", "district", "village", "governorate", "country", "region", "unknown")
 
 
+@stored_at_once
 @dataclass(frozen=True)
 class Place:
     """A place phrase of a line (``text == line_text[start:end]``) and what it resolves to."""
@@ -159,10 +161,12 @@ def _starts(word: str, table_id: int) -> tuple[tuple[str, int, int], ...]:
     return tuple((f, cut, firsts[f]) for f, cut in options if f in firsts)
 
 
-@lru_cache(maxsize=65536)
 def _may_open(word: str) -> bool:
     """Whether a token may start a place unit: wordlike, and opening an entry of either table."""
     return word[0].isalpha() and bool(_starts(word, _HEADS) or _starts(word, _ENTITIES))
+
+
+_MAY_OPEN = PerWord(_may_open)  # every token of a line with an event is looked up here
 
 
 def _match_at(words: list[str], i: int, table_id: int) -> tuple[int, object] | None:
@@ -206,7 +210,7 @@ def _name_after_head(words: list[str], j: int) -> int:
 
 def _unit(words: list[str], i: int) -> tuple[int, str, _Entity | None, int] | None:
     """A place unit at token i: (length, head kind or 'name', entity named, clitic cut of token i)."""
-    if not _may_open(words[i]):
+    if not _MAY_OPEN[words[i]]:
         return None  # most words open no entry of either table (cached)
     head = _match_at(words, i, _HEADS)
     if head:
@@ -273,7 +277,7 @@ def _coordinated_with_place(words: list[str], i: int) -> bool:
 def _openers(words: list[str]) -> list[int]:
     """The tokens that can start a place: those opening an entry of a table (``_may_open``, a
     C-level map over a cache), and those after في (``_coordinated_with_place``)."""
-    opens = list(map(_may_open, words))
+    opens = list(map(_MAY_OPEN.__getitem__, words))
     k = -1
     try:
         while True:
