@@ -25,7 +25,7 @@ import regex
 
 from .lexicon import load_lexicon
 from .text.frozen import stored_at_once
-from .text.normalise import has_arabic, normalize, spelled_below, spelled_out
+from .text.normalise import for_text, has_arabic, normalize, spelled_out
 
 KINDS = ("title", "dateline", "byline", "heading", "caption", "body", "boilerplate")
 # Kinds whose text is article content that extractors read.
@@ -161,8 +161,7 @@ def _words(s: str) -> list[str]:
 def _first_words(s: str) -> list[str]:
     """``_words(s)[:_WORDS_READ]``, without scanning a long paragraph to its end: a split with the
     word captured alternates separators and words, and stops after the ninth."""
-    split = _WORD_SPLIT_RE if spelled_below(s) else _WORD_SPLIT
-    return split.split(s, _WORDS_READ)[1::2]
+    return for_text(_WORD_SPLIT, _WORD_SPLIT_RE, s).split(s, _WORDS_READ)[1::2]
 
 
 def _is_boilerplate(norm: str, raw: str, words: list[str]) -> bool:

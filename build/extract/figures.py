@@ -45,7 +45,7 @@ from babel.dates import get_month_names
 
 from ..lexicon import load_lexicon
 from ..text.frozen import stored_at_once
-from ..text.normalise import NormalizedText, fast_split, letter_words, normalize, prefix_tree, spelled_below, spelled_out
+from ..text.normalise import NormalizedText, fast_split, for_text, letter_words, normalize, prefix_tree, spelled_out
 from ..text.numbers import NumberMatch, Token, find_numbers, number_word_forms, tokenize, word_info
 
 __all__ = ["Figure", "extract_figures"]
@@ -298,7 +298,7 @@ class _Unit(NamedTuple):  # a named tuple: built for every number, at a fifth of
 
 def _unit_after(norm: str, num: NumberMatch) -> _Unit:
     units = _units()
-    unit_pattern = units.pattern_re if spelled_below(norm) else units.pattern
+    unit_pattern = for_text(units.pattern, units.pattern_re, norm)
     pos = _next_nonspace(norm, num.end)
     m = unit_pattern.match(norm, pos)
     if m and (not m.group("art") or num.kind == "vague"):
@@ -384,7 +384,7 @@ def _lookup(table: dict[str, str], phrase: str) -> str:
 
 def _context(norm: str, start: int) -> str | None:
     """The nearest cue among the two words before the figure (or before its qualifier)."""
-    words = (_WORDS_AND_MARKS_RE if spelled_below(norm) else _WORDS_AND_MARKS).findall(norm, max(0, start - 40), start)
+    words = for_text(_WORDS_AND_MARKS, _WORDS_AND_MARKS_RE, norm).findall(norm, max(0, start - 40), start)
     for word in reversed(words[-4:]):
         if not word[0].isalpha():
             return None  # a clause boundary

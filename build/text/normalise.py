@@ -192,10 +192,16 @@ def spelled_out(regex_class: str, below: int = _SPELLED_BELOW, engine=regex) -> 
     return "".join(re.escape(chr(a)) + (f"-{re.escape(chr(b))}" if b > a else "") for a, b in ranges)
 
 
+def for_text(regex_pattern, re_pattern, text: str):
+    """``re_pattern``, the stdlib ``re`` spelling of ``regex_pattern``, when ``text`` allows it
+    (``spelled_below``); else ``regex_pattern``."""
+    return re_pattern if spelled_below(text) else regex_pattern
+
+
 def fast_split(regex_pattern, re_pattern, text: str, lo: int = 0, hi: int | None = None) -> tuple[list[str], list[int], list[int]]:
     """``match_spans`` of ``regex_pattern`` (in ``text[lo:hi]``), by its stdlib ``re`` spelling
     when ``text`` allows it (the whole text is checked: a line's clauses share one answer)."""
-    return match_spans(re_pattern if spelled_below(text) else regex_pattern, text, lo, hi)
+    return match_spans(for_text(regex_pattern, re_pattern, text), text, lo, hi)
 
 
 @lru_cache(maxsize=4096)
