@@ -234,12 +234,15 @@ def run_one(n: int, jobs: int | None, workdir: Path, profile: bool, verify: bool
     fingerprint = extractor_fingerprint()
     meter = StageMeter()
     options = BuildOptions(jobs=jobs, cache=True)
-    frames, total = _timed(build, root, options, meter)
+    rows, total = _timed(build, root, options, meter)
     result["stages"] = _rates(meter.stages, n, raw_bytes)
     result["build_seconds"] = total
     result["peak_rss_mb"] = max(s["peak_rss_mb"] for s in meter.stages.values())
-    result["rows"] = {t: len(df) for t, df in frames.items()}
+    result["rows"] = rows
 
+    from coalition_news.validate import read_parquet_typed
+
+    frames = {t: read_parquet_typed(t, root / "data" / "parquet" / f"{t}.parquet") for t in rows}  # the checks alone, below
     texts = {a.article_id: a.text for a in read_raw(root / "raw")}
     result["validation_seconds"] = validation_breakdown(frames, texts, root)
     del frames, texts

@@ -199,8 +199,21 @@ class ExtractCache:
             return None
 
     def put_block(self, key: str, value) -> None:
+        self.stage_block(key, value)
+        self.commit_block(key)
+
+    def stage_block(self, key: str, value) -> None:
+        """Write a block's tables beside the cache, not yet to be read (``get_block``): a streamed
+        build writes each block as it goes, and keeps it (``commit_block``) only once the release
+        has passed every check. A build that fails or is killed leaves it to ``prune_blocks``."""
         self._block_dir.mkdir(parents=True, exist_ok=True)
-        write_atomically(self._block_dir / f"{key}.pickle", pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        write_atomically(self._staged_block(key), pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def commit_block(self, key: str) -> None:
+        self._staged_block(key).replace(self._block_dir / f"{key}.pickle")
+
+    def _staged_block(self, key: str) -> Path:
+        return self._block_dir / f"{key}.pickle.staged"
 
     @property
     def frictionless_passed(self) -> Path:

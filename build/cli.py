@@ -15,8 +15,8 @@ def _build(args) -> None:
 
     options = BuildOptions(jobs=args.jobs, cache=not args.no_cache, engine=args.engine,
                            scheduler=args.scheduler, partitioned=args.partitioned)
-    frames = build(args.root, options)
-    counts = ", ".join(f"{name} {len(df)}" for name, df in frames.items())
+    rows = build(args.root, options)
+    counts = ", ".join(f"{name} {n}" for name, n in rows.items())
     print(f"built {args.root / 'data'}: {counts}")
 
 

@@ -124,12 +124,16 @@ def write_partitioned(frames: dict[str, pd.DataFrame], out_dir: Path) -> list[Pa
     return written
 
 
-def publish_partitioned(frames: dict[str, pd.DataFrame], out_dir: Path) -> None:
-    """Write to ``<out_dir>.tmp-PID`` then swap into place: a failure leaves ``out_dir`` as it was."""
+def publish_partitioned(data_dir: Path, out_dir: Path) -> None:
+    """The release in ``data_dir`` partitioned (``write_partitioned``), one table read at a time:
+    written to ``<out_dir>.tmp-PID`` then swapped into place; a failure leaves ``out_dir`` as it was."""
+    from .validate import read_parquet_typed
+
     staging = out_dir.with_name(f"{out_dir.name}.tmp-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        write_partitioned(frames, staging)
+        for table in schemas.table_names():
+            write_partitioned({table: read_parquet_typed(table, data_dir / "parquet" / f"{table}.parquet")}, staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

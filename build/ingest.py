@@ -208,8 +208,8 @@ def read_raw(raw_dir: Path, unread_ok: bool = False) -> list[Article]:
     During a build (``derived``), the digests of the contents that passed are kept, and a later
     build only decodes those contents instead of checking them again (~0.3 s at 10,000 articles).
     With ``unread_ok``, a file whose size, times and inode are those it had when its content passed
-    is not read either (as git trusts its index): its article comes without text, and ``with_texts``
-    reads it when it is needed, checking its SHA-256 again. A file changed within a second of the
+    is not read either (as git trusts its index), and every article comes without text:
+    ``with_texts`` reads it when it is needed, checking its SHA-256 again. A file changed within a second of the
     last look is read anyway (git's "racily clean" entries): timestamps may be too coarse to show it.
     """
     with _without_gc():
@@ -262,6 +262,9 @@ def _read_raw(raw_dir: Path, unread_ok: bool) -> list[Article]:
         keep(CHECKED_RAW, passed)
     if unread_ok:
         keep(RAW_STATS, (looked_at, {a.source.file: (stats[a.source.file], a.sha256) for a in articles}))
+        # A build reads each block's texts when the block starts (``with_texts``): holding every
+        # text from here on would make its memory grow with the corpus (~10 KB per article).
+        articles = [a if a.text is None else replace(a, text=None) for a in articles]
     return articles
 
 

@@ -14,6 +14,7 @@ is byte-identical to a serial build.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import hashlib
 import logging
@@ -27,17 +28,17 @@ import pandas as pd
 
 from . import schemas, tables
 from .extract import ArticleRows, extract_article
-from .extract.speakers import SpeakerRef, merge_speakers
+from .extract.speakers import SpeakerRef, merge_speakers, speaker_id
 from .ingest import Article, read_raw, with_texts
-from .publish import CsvPiece, WrittenPiece, staged
+from .publish import WrittenPiece, streamed
 from .tables import build_tables
-from .validate import CheckJob, CheckProcess, provenance_by_table, validate_frames
+from .validate import BlockChecks, CheckProcess, ValidationError, provenance_by_table
 
 log = logging.getLogger(__name__)
 
 # Below this many articles to extract, a process pool costs more than it saves.
 PARALLEL_MIN_ARTICLES = 64
-# Up to this many rows, pandera's row checks run in the second process (``start_schema_rows``):
+# Up to this many rows, pandera's row checks run in the second process (``BlockChecks.start_schema_rows``):
 # sending them there costs less than pandera's import and warm-up here (~0.7 s); more would hold a
 # second copy of the tables in memory.
 SCHEMA_ROWS_ELSEWHERE = 250_000
@@ -309,7 +310,8 @@ def table_parts(articles: list[Article], options: BuildOptions, cache=None,
         counts.blocks += 1
         counts.articles += len(block)
         if cache is None:
-            extracting = _start_uncached(with_texts(block, root), options, client, workers)
+            block = with_texts(block, root)
+            extracting = _start_uncached(block, options, client, workers)
             return _StartedBlock(block, None, rows=lambda: (extracting(), 0))
         article_keys = [article_key(a) for a in block]
         keys.extend(article_keys)
@@ -390,68 +392,57 @@ def tables_in_batches(article_batches: Iterable[list[ArticleRows]], stage: Stage
     return tables_of_parts([table_part(rows) for rows in article_batches], stage)
 
 
-def rows_to_check(frames: dict[str, pd.DataFrame], parts: list[TablePart]) -> dict[str, pd.DataFrame]:
-    """The frames the row-by-row checks run on: the blocks tabled in this build (all of them at
-    once: pandera costs ~25 ms a call whatever the size) and the speakers; a block from the cache
-    passed them when it was cached, with the same rows and raw texts. Every table when every
-    block is fresh."""
-    fresh = [p for p in parts if not p.checked]
-    if len(fresh) == len(parts):
-        return frames
-    rows = {"speakers": frames["speakers"]}
-    for table in fresh[0].frames if fresh else ():
-        rows[table] = pd.concat([p.frames[table] for p in fresh], ignore_index=True)
-    return rows
+def block_lines(part: TablePart, cache) -> dict[str, Path | None]:
+    """For each table of a block from the block cache, the file of its CSV lines an earlier build
+    kept (``publish.CsvStream`` copies them instead of formatting the rows); none for a fresh block."""
+    if cache is None or not part.checked:
+        return {}
+    return {table: cache.lines_path(part.key, table) for table in part.frames}
 
 
-def start_schema_rows(rows: dict[str, pd.DataFrame], checker: CheckProcess | None) -> CheckJob | None:
-    """pandera's row-by-row checks of ``rows`` started in the second process, when it runs and
-    they are few (an incremental build): there pandera is imported and warmed up already, and
-    they run while this process writes the files. None: they run here (``validate_release``)."""
-    if checker is None or sum(len(df) for df in rows.values()) > SCHEMA_ROWS_ELSEWHERE:
-        return None
-    return checker.schema_rows(rows)
+def speaker_parents(part: TablePart) -> dict[str, pd.DataFrame]:
+    """The speakers a block names, as the parent rows its speaker ids refer to (``BlockChecks``):
+    the release's speakers table is made from every block's, at the end."""
+    return {"speakers": pd.DataFrame({"speaker_id": [speaker_id(key) for key, _ in part.speakers]}, dtype="string")}
 
 
-def validate_release(frames: dict[str, pd.DataFrame], parts: list[TablePart],
-                     rows: dict[str, pd.DataFrame], schema: CheckJob | None = None) -> None:
-    """Raise ValidationError unless every check passes (``validate.validate_frames``).
+@dataclass(frozen=True)
+class PublishedBlock:
+    """What the build keeps of a block once its rows are written: its key in the block cache, and
+    whether it was tabled in this build (then cached once the release passes every check)."""
 
-    The checks that hold row by row run on ``rows`` (``rows_to_check``), pandera's in the second
-    process when ``schema`` is its job there (``start_schema_rows``); keys and foreign keys are
-    checked over the whole tables.
-    """
-    provenance = [problem for table in frames for p in parts if not p.checked for problem in p.provenance.get(table, ())]
-    validate_frames(frames, rows=rows, provenance=provenance, schema=None if schema is None else schema.result())
+    key: str | None
+    fresh: bool
 
 
-def csv_pieces(parts: list[TablePart], cache=None) -> dict[str, list[CsvPiece]]:
-    """For each table whose blocks follow one another in key order (``in_key_order``; its rows
-    then are the blocks' rows in turn), the blocks' rows as pieces of its CSV, with the CSV lines
-    the cache kept for a block tabled by an earlier build (``publish.write_csv``)."""
-    pieces = {}
-    for table in schemas.table_names():
-        if table == "speakers" or not parts or not in_key_order([p.frames[table] for p in parts], schemas.primary_key(table)):
-            continue
-        pieces[table] = [CsvPiece(p.frames[table], cache.lines_path(p.key, table) if cache is not None and p.checked else None)
-                         for p in parts]
-    return pieces
-
-
-def cache_checked_blocks(parts: list[TablePart], cache, written: dict[str, list[WrittenPiece]] | None = None,
+def cache_checked_blocks(blocks: list[PublishedBlock], cache, written: dict[str, list[WrittenPiece]] | None = None,
                          csv_dir: Path | None = None) -> None:
-    """Once the release has passed every check: keep the blocks tabled in this build (marked
-    checked), with the CSV lines of their rows (``written``: where they went in the staged CSVs in ``csv_dir``) that
-    this build formatted (a fresh block's, or lines lost or damaged since they were kept), and only
-    the blocks of this build."""
-    for i, part in enumerate(parts):
-        if not part.checked:
-            part.provenance = None
-            cache.put_block(part.key, part)
-        for table, pieces in (written or {}).items():
-            if not pieces[i].kept:
-                cache.put_lines(part.key, table, csv_dir / f"{table}.csv", pieces[i].start, pieces[i].end)
-    cache.prune_blocks(p.key for p in parts)
+    """Once the release has passed every check: keep the blocks tabled in this build (staged in the
+    cache as they were written: ``ExtractCache.stage_block``), with the CSV lines of their rows
+    (``written``: where they went in the staged CSVs in ``csv_dir``) that this build formatted (a
+    fresh block's, or lines lost or damaged since they were kept), and only the blocks of this build."""
+    for block in blocks:
+        if block.fresh:
+            cache.commit_block(block.key)
+    for table, pieces in (written or {}).items():
+        if len(pieces) != len(blocks):  # a table written whole (speakers)
+            continue
+        for block, piece in zip(blocks, pieces):
+            if not piece.kept:
+                cache.put_lines(block.key, table, csv_dir / f"{table}.csv", piece.start, piece.end)
+    cache.prune_blocks(b.key for b in blocks)
+
+
+def give_back_freed_memory() -> None:
+    """Return the C heap's free pages to the system (glibc's ``malloc_trim``; elsewhere nothing).
+    glibc gives back only the top of its heap, so memory freed below it — the raw texts ingest
+    checked (~10 KB per article), a block's rows once it is written — would stay in the process's
+    RSS, and the build's memory would grow with the corpus although what it holds does not."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return
+    trim(0)
 
 
 def _article_files(raw_dir: Path) -> int:
@@ -463,11 +454,13 @@ def _article_files(raw_dir: Path) -> int:
         return 0  # ingest names the problem
 
 
-def build(root: Path, options: BuildOptions | None = None, stage: StageObserver = _no_observer) -> dict[str, pd.DataFrame]:
-    """Build, validate and publish the release of the repository at ``root``; return its tables.
+def build(root: Path, options: BuildOptions | None = None, stage: StageObserver = _no_observer) -> dict[str, int]:
+    """Build, validate and publish the release of the repository at ``root``; return each table's rows.
 
-    Extraction and table building alternate block by block (at most ``options.batch`` articles),
-    so the per-article rows of the whole corpus are never in memory at once.
+    The release streams (docs/performance.md): block by block (at most ``options.batch`` articles),
+    the workers extract the next block while this process tables the current one, checks it
+    (``validate.BlockChecks``) and writes its rows to the staged files (``publish.streamed``), then
+    drops it. No table is held whole but speakers, made at the end from every block's.
     """
     options = options or BuildOptions()
     with _open_cache(root, options) as cache, contextlib.ExitStack() as running:
@@ -475,28 +468,50 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
         checker = running.enter_context(CheckProcess()) if _article_files(root / "raw") >= PARALLEL_MIN_ARTICLES else None
         with stage("ingest"):
             articles = read_raw(root / "raw", unread_ok=True)  # 1 ingest (checks every raw file)
-        # 2 lines + 3 extract, per article; 4 tables, block by block
-        parts = list(table_parts(articles, options, cache, stage, root))
+            give_back_freed_memory()
+        release = running.enter_context(streamed(root / "data", checker, cache.frictionless_passed if cache is not None else None))
+        checks = BlockChecks()
+        speakers: list[tuple[str, SpeakerRef]] = []
+        blocks: list[PublishedBlock] = []
+        counts = dict.fromkeys(schemas.table_names(), 0)
+        # 2 lines + 3 extract, per article; 4 tables, 5 validate and 6 publish, block by block
+        for part in table_parts(articles, options, cache, stage, root):
+            with stage("validate"):
+                checks.add(part.frames, fresh=not part.checked, provenance=part.provenance, parents=speaker_parents(part))
+            with stage("publish"):
+                release.add(part.frames, block_lines(part, cache))
+            if cache is not None and not part.checked:
+                with stage("tables"):
+                    cache.stage_block(part.key, TablePart(part.frames, part.speakers, part.key))
+            speakers += part.speakers
+            blocks.append(PublishedBlock(part.key, not part.checked))
+            for table, df in part.frames.items():
+                counts[table] += len(df)
+            del part
+            give_back_freed_memory()
         del articles
-        frames = tables_of_parts(parts, stage)
-        rows = rows_to_check(frames, parts)
-        schema = start_schema_rows(rows, checker)              # 5 validate: pandera's row checks (second process) ...
-        with stage("publish"):
-            # 6 publish, written to a staging folder first: frictionless checks its CSVs while ...
-            release = running.enter_context(staged(frames, root / "data", checker, csv_pieces(parts, cache),
-                                                   cache.frictionless_passed if cache is not None else None))
+        with stage("tables"):
+            whole = {"speakers": tables.frame("speakers", tables.keyed_speaker_rows(speakers))}
+            counts["speakers"] = len(whole["speakers"])
+            del speakers
         with stage("validate"):
-            validate_release(frames, parts, rows, schema)      # 5 validate (... this process checks the tables)
+            checks.add_whole(whole)
+            schema = checks.start_schema_rows(checker, SCHEMA_ROWS_ELSEWHERE)  # pandera in the second process ...
+        with stage("publish"):
+            release.add(whole)
+            staged_release = release.finish()                  # ... and frictionless, while ...
+        with stage("validate"):
+            problems = checks.problems(schema)                 # ... this process finishes its checks
+            if problems:
+                raise ValidationError(problems)
         if cache is not None:
             with stage("tables"):
-                cache_checked_blocks(parts, cache, release.written, release.folder / "csv")
-        del parts
+                cache_checked_blocks(blocks, cache, staged_release.written, staged_release.folder / "csv")
         with stage("publish"):
-            release.commit()                                   # 6 the files checked, then swapped in
+            staged_release.commit()                            # 6 the files checked, then swapped in
     if options.partitioned:
         from .distributed import publish_partitioned
 
         with stage("partitioned"):
-            publish_partitioned(frames, root / "data-partitioned")
-    return frames
-
+            publish_partitioned(root / "data", root / "data-partitioned")
+    return counts

@@ -26,7 +26,7 @@ import logging
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +51,9 @@ PARQUET_OPTIONS = dict(
     write_statistics=True,
     version="2.6",
     data_page_version="1.0",
-    row_group_size=1_000_000,
+    # Fixed, and small enough to hold while a table streams in (``ParquetStream``): every row
+    # group but the last holds exactly this many rows, however the build cut the rows into blocks.
+    row_group_size=65_536,
 )
 CSV_OPTIONS = dict(index=False, lineterminator="\n", encoding="utf-8", date_format="%Y-%m-%d")
 
@@ -95,44 +97,19 @@ def write_csv(table: str, df: pd.DataFrame, out_dir: Path, pieces: list[CsvPiece
 
     ``pieces``: ``df``'s rows cut into runs, in order. csvtext formats each row on its own, so the
     file is then written piece by piece — a kept file of lines copied as it is, any other piece
-    formatted — and where each piece went is returned. That gives the same bytes unless a text cell
-    holds a CR (the whole table is then quoted, see ``csv_quoting``) or csvtext does not handle the
-    table; then, or without ``pieces``, the table is written whole (None).
+    formatted — and where each piece went is returned (``CsvStream``). That gives the same bytes;
+    when a text cell holds a CR the whole table is written again, quoted (see ``csv_quoting``), and,
+    as without ``pieces``, None is returned.
     """
     (out_dir / "csv").mkdir(parents=True, exist_ok=True)
-    path = out_dir / "csv" / f"{table}.csv"
-    chunks = csv_chunks(df)
-    if pieces is not None and chunks is not None and sum(len(p.frame) for p in pieces) == len(df):
-        written = _write_pieces(path, next(chunks), pieces)
-        if written is not None:
-            return written
-    quoting = csv_quoting(df)
-    chunks = csv_chunks(df) if quoting == csv.QUOTE_MINIMAL else None
-    if chunks is None:
-        df.to_csv(path, quoting=quoting, **CSV_OPTIONS)
+    stream = CsvStream(table, out_dir / "csv" / f"{table}.csv")
+    if pieces is None or sum(len(p.frame) for p in pieces) != len(df):
+        stream.add(df)
+        stream.close(lambda: [df])
         return None
-    with open(path, "wb") as out:
-        for chunk in chunks:
-            out.write(chunk)
-    return None
-
-
-def _write_pieces(path: Path, header: bytes, pieces: list[CsvPiece]) -> list[WrittenPiece] | None:
-    """The CSV of the pieces at ``path``: where each went, or None when a piece to format holds a
-    CR (a kept piece holds none: it was kept from a table written piece by piece)."""
-    written = []
-    with open(path, "wb") as out:
-        out.write(header)
-        for piece in pieces:
-            start = out.tell()
-            kept = piece.lines is not None and _copied(piece.lines, out)
-            if not kept:
-                if csv_quoting(piece.frame) != csv.QUOTE_MINIMAL:
-                    return None
-                for chunk in itertools.islice(csv_chunks(piece.frame), 1, None):  # without the header
-                    out.write(chunk)
-            written.append(WrittenPiece(start, out.tell(), len(piece.frame), kept))
-    return written
+    for piece in pieces:
+        stream.add(piece.frame, piece.lines)
+    return stream.close(lambda: [df])
 
 
 def _copied(source: Path, out) -> bool:
@@ -149,29 +126,185 @@ def _copied(source: Path, out) -> bool:
 
 def write_parquet(table: str, df: pd.DataFrame, out_dir: Path) -> None:
     (out_dir / "parquet").mkdir(parents=True, exist_ok=True)
-    arrow = pa.Table.from_pandas(df, schema=schemas.arrow_schema(table), preserve_index=False)
-    pq.write_table(arrow, out_dir / "parquet" / f"{table}.parquet", **PARQUET_OPTIONS)
+    stream = ParquetStream(table, out_dir / "parquet" / f"{table}.parquet")
+    stream.add(df)
+    stream.close()
 
 
-def write_release(frames: dict[str, pd.DataFrame], out_dir: Path, pieces: dict[str, list[CsvPiece]] | None = None,
-                  csv_written: Callable[[], None] | None = None) -> dict[str, list[WrittenPiece]]:
-    """Every table as CSV and Parquet; returns, for each CSV written from ``pieces`` (``write_csv``),
-    where each piece went. The Parquet files are written on a second thread while this one
-    writes the CSVs: pyarrow's encoder and its string kernels release the GIL. ``csv_written`` is
-    called as soon as the CSVs are written (the Parquet files may still be being written)."""
-    pieces = pieces or {}
-    written_pieces = {}
-    with ThreadPoolExecutor(max_workers=1) as parquet_writer:
-        pending = [parquet_writer.submit(write_parquet, table, df, out_dir) for table, df in frames.items()]
+class ParquetStream:
+    """One table's Parquet file, written a row group at a time as its rows arrive in key order.
+
+    Every row group but the last holds exactly ``PARQUET_OPTIONS["row_group_size"]`` rows, each
+    written from contiguous arrays, so the bytes do not depend on how the rows arrived (one whole
+    table, or blocks of any size): the file equals ``write_parquet`` of the whole table. At most a
+    row group and one ``add`` are held.
+    """
+
+    def __init__(self, table: str, path: Path):
+        self.path = path
+        self.schema = schemas.arrow_schema(table)
+        self.group_rows = PARQUET_OPTIONS["row_group_size"]
+        self._held: list[pa.Table] = []
+        self._held_rows = 0
+        self._empty: pa.Table | None = None  # the file of a table without rows
+        self._writer: pq.ParquetWriter | None = None
+
+    def add(self, df: pd.DataFrame) -> None:
+        arrow = pa.Table.from_pandas(df, schema=self.schema, preserve_index=False)
+        if self._empty is None:
+            self._empty = arrow.slice(0, 0)
+        if len(arrow):
+            self._held.append(arrow)
+            self._held_rows += len(arrow)
+        while self._held_rows >= self.group_rows:
+            self._write_group(self.group_rows)
+
+    def _write_group(self, rows: int) -> None:
+        held = pa.concat_tables(self._held).combine_chunks()
+        group, rest = held.slice(0, rows), held.slice(rows)
+        if self._writer is None:
+            options = {k: v for k, v in PARQUET_OPTIONS.items() if k != "row_group_size"}
+            self._writer = pq.ParquetWriter(self.path, group.schema, **options)
+        self._writer.write_table(group, row_group_size=rows)
+        self._held, self._held_rows = ([rest] if len(rest) else []), len(rest)
+
+    def close(self) -> None:
+        if self._held_rows:
+            self._write_group(self._held_rows)
+        if self._writer is not None:
+            self._writer.close()
+        elif self._empty is not None:
+            pq.write_table(self._empty, self.path, **PARQUET_OPTIONS)
+        else:
+            raise ValueError(f"{self.path}: no rows and no columns were given")
+
+
+class CsvStream:
+    """One table's CSV file, written piece by piece as its rows arrive in key order (``write_csv``
+    with ``pieces``, without holding the table): a kept file of lines is copied, any other piece
+    formatted. When a piece holds a CR, every text field of the table must be quoted
+    (``csv_quoting``): the file is then written again at the end, from the table's Parquet file."""
+
+    def __init__(self, table: str, path: Path):
+        self.table, self.path = table, path
+        self._out = None
+        self.pieces: list[WrittenPiece] = []
+        self.quote_all = False
+
+    def add(self, df: pd.DataFrame, lines: Path | None = None) -> None:
+        if self._out is None:
+            self._out = open(self.path, "wb")
+            self._out.write(_csv_header(df))
+        if self.quote_all:
+            return
+        start = self._out.tell()
+        kept = lines is not None and _copied(lines, self._out)
+        if not kept:
+            if csv_quoting(df) != csv.QUOTE_MINIMAL:
+                self.quote_all = True
+                return
+            _write_csv_rows(df, self._out)
+        self.pieces.append(WrittenPiece(start, self._out.tell(), len(df), kept))
+
+    def discard(self) -> None:
+        if self._out is not None:
+            self._out.close()
+
+    def close(self, rows_again: Callable[[], Iterable[pd.DataFrame]]) -> list[WrittenPiece] | None:
+        """Where each piece went; None when the table was written again, every text field quoted,
+        from ``rows_again()`` (the table's rows once more, in order, a frame at a time)."""
+        if self._out is not None:
+            self._out.close()
+        if not self.quote_all:
+            return self.pieces
+        with open(self.path, "wb") as out:
+            for i, df in enumerate(rows_again()):
+                out.write(df.to_csv(header=i == 0, quoting=csv.QUOTE_NONNUMERIC, **CSV_OPTIONS).encode("utf-8"))
+        return None
+
+
+def parquet_frames(table: str, path: Path, rows: int = 100_000) -> Iterator[pd.DataFrame]:
+    """A table's rows read back from its Parquet file, ``rows`` at a time, with the declared dtypes."""
+    from .validate import typed
+
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
+        yield typed(table, pa.Table.from_batches([batch]).to_pandas())
+
+
+def _csv_header(df: pd.DataFrame) -> bytes:
+    chunks = csv_chunks(df)
+    return next(chunks) if chunks is not None else df.iloc[:0].to_csv(**CSV_OPTIONS).encode("utf-8")
+
+
+def _write_csv_rows(df: pd.DataFrame, out) -> None:
+    """``df``'s CSV lines without the header: Arrow's (``csvtext``) or, for what it does not handle, pandas'."""
+    chunks = csv_chunks(df)
+    if chunks is None:
+        out.write(df.to_csv(header=False, **CSV_OPTIONS).encode("utf-8"))
+        return
+    for chunk in itertools.islice(chunks, 1, None):
+        out.write(chunk)
+
+
+class ReleaseWriter:
+    """The release's files written block by block: each table's CSV (``CsvStream``) on this
+    thread, its Parquet file (``ParquetStream``) on a second one (pyarrow's encoder releases the
+    GIL). Blocks must come in primary-key order; a block is held until the next one arrives."""
+
+    def __init__(self, out_dir: Path, tables: Iterable[str]):
+        (out_dir / "csv").mkdir(parents=True, exist_ok=True)
+        (out_dir / "parquet").mkdir(parents=True, exist_ok=True)
+        self.out_dir = out_dir
+        self._csv = {t: CsvStream(t, out_dir / "csv" / f"{t}.csv") for t in tables}
+        self._parquet = {t: ParquetStream(t, out_dir / "parquet" / f"{t}.parquet") for t in tables}
+        self._thread = ThreadPoolExecutor(max_workers=1)
+        self._pending: list[Future] = []
+
+    def add(self, frames: dict[str, pd.DataFrame], lines: dict[str, Path | None] | None = None) -> None:
+        """The next block of rows of some tables (``lines``: a table's CSV lines an earlier build kept for them)."""
+        self._wait()
+        self._pending = [self._thread.submit(self._parquet[t].add, df) for t, df in frames.items()]
         for table, df in frames.items():
-            written = write_csv(table, df, out_dir, pieces.get(table))
-            if written is not None:
-                written_pieces[table] = written
-        if csv_written is not None:
-            csv_written()
+            self._csv[table].add(df, (lines or {}).get(table))
+
+    def abandon(self) -> None:
+        """Stop the Parquet thread (after its current task), whatever state the files are in."""
+        self._thread.shutdown(wait=True, cancel_futures=True)
+        for stream in self._csv.values():
+            stream.discard()
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, []
         for future in pending:
             future.result()  # re-raises a writing error here
-    return written_pieces
+
+    def close(self, csv_written: Callable[[], None] | None = None) -> dict[str, list[WrittenPiece]]:
+        """Finish every file; return where each CSV's pieces went (tables written whole again left out).
+        ``csv_written`` is called as soon as the CSVs are finished."""
+        try:
+            self._wait()
+            closing = {t: self._thread.submit(stream.close) for t, stream in self._parquet.items()}
+            written = {}
+            for table, stream in self._csv.items():
+                if stream.quote_all:
+                    closing[table].result()
+                pieces = stream.close(lambda: parquet_frames(table, self._parquet[table].path))
+                if pieces is not None:
+                    written[table] = pieces
+            if csv_written is not None:
+                csv_written()
+            for future in closing.values():
+                future.result()
+            return written
+        finally:
+            self._thread.shutdown(wait=True)
+
+
+def write_release(frames: dict[str, pd.DataFrame], out_dir: Path) -> dict[str, list[WrittenPiece]]:
+    """Every table as CSV and Parquet (``ReleaseWriter``, each table one block)."""
+    writer = ReleaseWriter(out_dir, frames)
+    writer.add(frames)
+    return writer.close()
 
 
 def check_release(package_root: Path, running=None, passed: Path | None = None, written: Future | None = None) -> None:
@@ -270,47 +403,88 @@ class StagedRelease:
     """A release written to a staging folder, not yet checked (``commit`` checks it and swaps it in)."""
 
     folder: Path                                  # the staging data/ folder
-    written: dict[str, list[WrittenPiece]]        # where the CSV pieces went (``write_release``)
+    written: dict[str, list[WrittenPiece]]        # where the CSV pieces went (``ReleaseWriter.close``)
     commit: Callable[[], None]
 
 
-@contextlib.contextmanager
-def staged(frames: dict[str, pd.DataFrame], data_dir: Path, checker: CheckProcess | None = None,
-           pieces: dict[str, list[CsvPiece]] | None = None, passed: Path | None = None) -> Iterator[StagedRelease]:
-    """Write the release to a staging folder beside ``data_dir`` and start frictionless on its CSVs
-    (in the second process ``checker``, when given); yield it, to be committed: its files checked, then swapped in.
-    ``passed``: the file naming the CSV bytes frictionless passed last (``check_release``).
+class StreamingRelease:
+    """A release being written to a staging folder block by block (``streamed``): ``add`` each
+    block's rows in primary-key order, then ``finish``.
 
-    A build runs its own checks of the tables between the two, while frictionless runs: nothing is
-    published until every check has passed. On any failure, or without ``commit``, ``data_dir``
-    stays as it was and the staging folder is removed.
+    A block that cannot be written (rows of the wrong type) stops the writing; the error is raised
+    by ``commit``, after the build's own checks, which name bad rows better."""
+
+    def __init__(self, staging_root: Path, data_dir: Path, checker: CheckProcess | None,
+                 passed: Path | None, reader: ThreadPoolExecutor):
+        self.staging_root, self.folder, self.data_dir = staging_root, staging_root / "data", data_dir
+        self.checker, self.passed, self.reader = checker, passed, reader
+        self.writer = ReleaseWriter(self.folder, schemas.table_names())
+        self.failed: BaseException | None = None
+
+    def add(self, frames: dict[str, pd.DataFrame], lines: dict[str, Path | None] | None = None) -> None:
+        if self.failed is not None:
+            return
+        try:
+            self.writer.add(frames, lines)
+        except Exception as exc:
+            self.failed = exc
+
+    def finish(self) -> StagedRelease:
+        """Finish the files; start frictionless on the CSVs (in the second process ``checker``,
+        when given) and Parquet = CSV on a thread; return the release, to be committed: its files
+        checked, then swapped in."""
+        running = []  # frictionless's job, started as soon as the CSVs are written
+        start_frictionless = (lambda: running.append(self.checker.frictionless(self.staging_root, self.passed))) \
+            if self.checker is not None else None
+        written, read_back = {}, None
+        if self.failed is None:
+            try:
+                written = self.writer.close(start_frictionless)
+                # Parquet = CSV starts now, on a thread (Arrow's readers release the GIL), while the
+                # build runs its own checks: otherwise it would follow them (~0.4 s at 10,000 articles).
+                read_back = self.reader.submit(check_written, self.folder, written)
+            except Exception as exc:
+                self.failed = exc
+
+        def commit() -> None:
+            if self.failed is not None:
+                raise self.failed
+            check_release(self.staging_root, running[0] if running else None, self.passed, read_back)
+            swap_in(self.folder, self.data_dir)
+
+        return StagedRelease(self.folder, written, commit)
+
+
+@contextlib.contextmanager
+def streamed(data_dir: Path, checker: CheckProcess | None = None, passed: Path | None = None) -> Iterator[StreamingRelease]:
+    """A release written block by block to a staging folder beside ``data_dir`` (``StreamingRelease``).
+
+    A build runs its own checks of the tables between ``finish`` and ``commit``, while frictionless
+    runs: nothing is published until every check has passed. On any failure, or without
+    ``commit``, ``data_dir`` stays as it was and the staging folder is removed.
+    ``passed``: the file naming the CSV bytes frictionless passed last (``check_release``).
     """
     recover(data_dir)
     staging_root = data_dir.with_name(f"{data_dir.name}.tmp-{os.getpid()}")
-    staging = staging_root / "data"
     reader = ThreadPoolExecutor(max_workers=1)
+    release = None
     try:
-        failed, pieces_written, read_back = None, {}, None
-        running = []  # frictionless's job, started as soon as the CSVs are written
-        start_frictionless = (lambda: running.append(checker.frictionless(staging_root, passed))) if checker is not None else None
-        try:
-            pieces_written = write_release(frames, staging, pieces, start_frictionless)
-            # Parquet = CSV starts now, on a thread (Arrow's readers release the GIL), while the
-            # build runs its own checks: otherwise it would follow them (~0.4 s at 10,000 articles).
-            read_back = reader.submit(check_written, staging, pieces_written)
-        except Exception as exc:  # bad rows: the build's checks, run before commit, name them better
-            failed = exc
-
-        def commit() -> None:
-            if failed is not None:
-                raise failed
-            check_release(staging_root, running[0] if running else None, passed, read_back)
-            swap_in(staging, data_dir)
-
-        yield StagedRelease(staging, pieces_written, commit)
+        release = StreamingRelease(staging_root, data_dir, checker, passed, reader)
+        yield release
     finally:
+        if release is not None:
+            release.writer.abandon()
         reader.shutdown(wait=True)  # before the files it reads are removed
         shutil.rmtree(staging_root, ignore_errors=True)
 
 
-__all__ = ["publish", "staged", "StagedRelease", "CsvPiece", "write_release", "check_release", "recover", "exchange", "swap_in", "BuildError", "ValidationError"]
+@contextlib.contextmanager
+def staged(frames: dict[str, pd.DataFrame], data_dir: Path, checker: CheckProcess | None = None,
+           passed: Path | None = None) -> Iterator[StagedRelease]:
+    """``streamed`` with the whole tables as one block: yield the written release, to be committed."""
+    with streamed(data_dir, checker, passed) as release:
+        release.add(frames)
+        yield release.finish()
+
+
+__all__ = ["publish", "staged", "streamed", "StagedRelease", "StreamingRelease", "ReleaseWriter", "CsvPiece", "write_release", "check_release", "recover", "exchange", "swap_in", "BuildError", "ValidationError"]

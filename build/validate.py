@@ -93,14 +93,21 @@ def check_foreign_keys(frames: dict[str, pd.DataFrame]) -> list[str]:
     problems = []
     for table, df in frames.items():
         for fk in schemas.foreign_keys(table):
-            cols = list(fk.fields)
-            parent = frames[fk.resource]
-            missing = unmatched_rows([pa.array(df[c], from_pandas=True) for c in cols],
-                                     [pa.array(parent[c], from_pandas=True) for c in fk.reference_fields])
-            for i in missing[:MAX_REPORTED].tolist():
-                idx = df.index[i]
-                values = ", ".join(f"{c}={df.loc[idx, c]!r}" for c in cols)
-                problems.append(f"{table}: {_where(df, idx)}: {values} has no match in {fk.resource}")
+            problems += foreign_key_problems(table, df, fk, frames[fk.resource])
+    return problems
+
+
+def foreign_key_problems(table: str, df: pd.DataFrame, fk: schemas.ForeignKey, parent: pd.DataFrame,
+                         limit: int = MAX_REPORTED) -> list[str]:
+    """The rows of ``df`` (of ``table``) whose reference ``fk`` names no row of ``parent``: at most ``limit``."""
+    cols = list(fk.fields)
+    missing = unmatched_rows([pa.array(df[c], from_pandas=True) for c in cols],
+                             [pa.array(parent[c], from_pandas=True) for c in fk.reference_fields])
+    problems = []
+    for i in missing[:limit].tolist():
+        idx = df.index[i]
+        values = ", ".join(f"{c}={df.loc[idx, c]!r}" for c in cols)
+        problems.append(f"{table}: {_where(df, idx)}: {values} has no match in {fk.resource}")
     return problems
 
 
@@ -231,15 +238,29 @@ def key_problems(table: str, df: pd.DataFrame) -> list[str]:
     columns unique together), in the same words, found by pandas' ``duplicated`` without pandera:
     the whole-table checks run in every build, and pandera's import and first check (~0.7 s) would
     be most of an incremental build's checks. A test holds it to pandera's report."""
+    return unique_problems(table, df, unique_fields(table)) + primary_key_problems(table, df)
+
+
+def unique_fields(table: str) -> list[str]:
+    """The columns declared unique, in the schema's order."""
+    return [f["name"] for f in schemas.fields(table) if f.get("constraints", {}).get("unique")]
+
+
+def unique_problems(table: str, df: pd.DataFrame, columns: list[str]) -> list[str]:
+    """A value repeated in a unique column (pandera's "field_uniqueness"); a null repeats nothing."""
     problems = []
-    for field in schemas.fields(table):
-        if field.get("constraints", {}).get("unique"):
-            column = df[field["name"]]  # a null repeats nothing (as in pandera)
-            problems += _repeated(table, df, column.duplicated(keep=False) & column.notna(), [field["name"]], "field_uniqueness")
+    for name in columns:
+        column = df[name]
+        problems += _repeated(table, df, column.duplicated(keep=False) & column.notna(), [name], "field_uniqueness")
+    return problems
+
+
+def primary_key_problems(table: str, df: pd.DataFrame) -> list[str]:
+    """A primary key of several columns repeated (one column's is declared unique: ``unique_problems``)."""
     key = schemas.primary_key(table)
     if len(key) > 1:
-        problems += _repeated(table, df, df.duplicated(subset=key, keep=False), key, "multiple_fields_uniqueness")
-    return problems
+        return _repeated(table, df, df.duplicated(subset=key, keep=False), key, "multiple_fields_uniqueness")
+    return []
 
 
 def _repeated(table: str, df: pd.DataFrame, repeated: pd.Series, columns: list[str], check: str) -> list[str]:
@@ -263,6 +284,120 @@ def validate_frames(frames: dict[str, pd.DataFrame], texts: dict[str, str] | Non
         raise ValidationError(problems)
 
 
+# Rows held for pandera's row checks in a streamed build before they are checked together: each
+# call costs ~40 ms whatever its size, so few large calls; the bound keeps memory flat as N grows.
+SCHEMA_CHECK_ROWS = 200_000
+
+
+class BlockChecks:
+    """``validate_frames``' checks, run block by block as a build tables its blocks in primary-key
+    order, without holding the tables (docs/performance.md, "Streaming"). ``problems()`` returns
+    what they found, in ``validate_frames``' order (rows, then keys, then foreign keys).
+
+    - Row by row, on the blocks tabled in this build (``add(fresh=True)``; a block from the cache
+      passed them when it was cached): pandera, a few blocks' rows at a time
+      (``SCHEMA_CHECK_ROWS``); provenance, found as the block was tabled; publication dates.
+    - Keys: within each block, and the block's first key after the previous block's last — each
+      block is sorted, so then no key repeats across blocks. Other unique columns (an article's
+      raw path and SHA-256) are kept, alone, and checked at the end.
+    - Foreign keys: within each block, whose rows refer to rows of their own articles; a table the
+      build makes at the end (speakers) is given per block as the ``parents`` the block names.
+    """
+
+    def __init__(self, schema_rows: int = SCHEMA_CHECK_ROWS):
+        self.schema_rows = schema_rows
+        self._schema: list[str] = []
+        self._provenance: list[str] = []
+        self._dates: list[str] = []
+        self._keys: list[str] = []
+        self._foreign: list[str] = []
+        self._reported: dict[tuple[str, int], int] = {}  # foreign key → problems reported (MAX_REPORTED each)
+        self._last_key: dict[str, tuple] = {}
+        self._held: dict[str, list[pd.DataFrame]] = {}   # fresh rows waiting for pandera
+        self._held_rows = 0
+        self._checked_here = False                         # whether pandera has run in this process
+        self._unique: dict[str, list[pd.DataFrame]] = {}  # the other unique columns, kept
+
+    def add(self, frames: dict[str, pd.DataFrame], fresh: bool = True, provenance: dict[str, list[str]] | None = None,
+            parents: dict[str, pd.DataFrame] | None = None) -> None:
+        """A block's tables (``parents``: rows of tables made later that the block refers to)."""
+        if fresh:
+            for table, df in frames.items():
+                self._held.setdefault(table, []).append(df)
+                self._held_rows += len(df)
+            if self._held_rows >= self.schema_rows:
+                self._check_held()
+            self._provenance += [problem for problems in (provenance or {}).values() for problem in problems]
+            if "articles" in frames:
+                self._dates += check_publication_dates(frames)
+        for table, df in frames.items():
+            self._add_keys(table, df)
+            for number, fk in enumerate(schemas.foreign_keys(table)):
+                parent = frames.get(fk.resource, (parents or {}).get(fk.resource))
+                if parent is None:
+                    raise ValueError(f"{table} refers to {fk.resource}, which the block neither holds nor is given")
+                left = MAX_REPORTED - self._reported.get((table, number), 0)
+                found = foreign_key_problems(table, df, fk, parent, left) if left > 0 else []
+                self._reported[(table, number)] = self._reported.get((table, number), 0) + len(found)
+                self._foreign += found
+
+    def _add_keys(self, table: str, df: pd.DataFrame) -> None:
+        key = schemas.primary_key(table)
+        ordered = [c for c in unique_fields(table) if [c] == key]
+        others = [c for c in unique_fields(table) if [c] != key]
+        self._keys += unique_problems(table, df, ordered) + primary_key_problems(table, df)
+        if others:
+            located = [c for c in ("article_id", "line") if c in df.columns and c not in others]
+            self._unique.setdefault(table, []).append(df[others + located])
+        if not len(df):
+            return
+        first, last = (tuple(df[c].iat[i] for c in key) for i in (0, -1))
+        before = self._last_key.get(table)
+        if before is not None and not before < first:
+            self._keys.append(
+                f"{table}: {_where(df, df.index[0])}: primary key {first!r} comes after {before!r} in the "
+                f"block before: the rows are not in primary-key order (article ids must match the schema's pattern)")
+        self._last_key[table] = last
+
+    def _check_held(self) -> None:
+        self._schema += schema_row_problems(self._take_held())
+        self._checked_here = True
+
+    def _take_held(self) -> dict[str, pd.DataFrame]:
+        held = {t: pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0] for t, frames in self._held.items()}
+        self._held, self._held_rows = {}, 0
+        return held
+
+    def add_whole(self, frames: dict[str, pd.DataFrame]) -> None:
+        """Whole tables made at the end (speakers): every check, the row checks too."""
+        for table, df in frames.items():
+            self._held.setdefault(table, []).append(df)
+            self._held_rows += len(df)
+            self._keys += key_problems(table, df)
+            for fk in schemas.foreign_keys(table):
+                self._foreign += foreign_key_problems(table, df, fk, frames[fk.resource])
+
+    def start_schema_rows(self, checker: "CheckProcess | None", elsewhere: int) -> "CheckJob | None":
+        """The rows still held for pandera sent to the second process ``checker``, when it runs,
+        pandera has not been needed here, and they are at most ``elsewhere`` (an incremental build:
+        pandera is warm there, and this process need not import it). None: checked by ``problems``."""
+        if checker is None or self._checked_here or not self._held or self._held_rows > elsewhere:
+            return None
+        return checker.schema_rows(self._take_held())
+
+    def problems(self, schema: "CheckJob | None" = None) -> list[str]:
+        """Everything found (``schema``: the job ``start_schema_rows`` started)."""
+        if schema is not None:
+            self._schema += schema.result()
+        elif self._held:
+            self._check_held()
+        for table, kept in self._unique.items():
+            df = pd.concat(kept, ignore_index=True) if len(kept) > 1 else kept[0]
+            self._keys += unique_problems(table, df, [c for c in unique_fields(table) if c in df.columns])
+        self._unique = {}
+        return self._schema + self._provenance + self._dates + self._keys + self._foreign
+
+
 # --- checks of the written files ------------------------------------------------------------
 
 def read_csv_typed(table: str, path: Path) -> pd.DataFrame:
@@ -282,9 +417,12 @@ def read_csv_typed(table: str, path: Path) -> pd.DataFrame:
 
 
 def read_parquet_typed(table: str, path: Path) -> pd.DataFrame:
-    dtypes = schemas.pandas_dtypes(table)
-    df = pq.read_table(path).to_pandas()
-    for c, d in dtypes.items():
+    return typed(table, pq.read_table(path).to_pandas())
+
+
+def typed(table: str, df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` (read from a release file) with the declared dtypes."""
+    for c, d in schemas.pandas_dtypes(table).items():
         df[c] = (pd.to_datetime(df[c]) if d.startswith("datetime64") else df[c]).astype(d)
     return df
 

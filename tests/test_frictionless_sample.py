@@ -245,22 +245,22 @@ def test_a_release_refused_by_the_second_process_is_not_published(tmp_path):
     data_dir = tmp_path / "data"
     shutil.copytree(REPO / "data", data_dir)
     before = {p: p.read_bytes() for p in data_dir.rglob("*") if p.is_file()}
-    original = P.write_release
+    original = P.ReleaseWriter.close
 
-    def write_then_break(frames, out_dir, pieces=None, csv_written=None):  # a CSV that frictionless refuses
+    def close_then_break(self, csv_written=None):  # a CSV that frictionless refuses
         def break_then_go_on():
-            _break_a_line_number(out_dir.parent, _article_ids()[0])
+            _break_a_line_number(self.out_dir.parent, _article_ids()[0])
             if csv_written is not None:
                 csv_written()  # frictionless starts here
 
-        return original(frames, out_dir, pieces, break_then_go_on)
+        return original(self, break_then_go_on)
 
-    P.write_release = write_then_break
+    P.ReleaseWriter.close = close_then_break
     try:
         with CheckProcess() as checker, pytest.raises(ValidationError, match="frictionless: lines"):
             P.publish(frames, data_dir, checker)
     finally:
-        P.write_release = original
+        P.ReleaseWriter.close = original
     assert {p: p.read_bytes() for p in data_dir.rglob("*") if p.is_file()} == before
     assert not list(tmp_path.glob("data.tmp-*"))
 

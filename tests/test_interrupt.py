@@ -59,8 +59,8 @@ kind, _, arg = point.partition(":")
 if kind == "fallback":                  # a system without an atomic exchange: two renames
     P.exchange = lambda a, b: False
     kind, _, arg = arg.partition(":")
-if kind == "write":                     # after the n-th CSV is written to staging (Parquet alongside)
-    after_call(P, "write_csv", int(arg))
+if kind == "write":                     # after the n-th block of a CSV is written to staging (Parquet alongside)
+    after_call(P.CsvStream, "add", int(arg))
 elif kind == "check":                   # while the staged release is being checked
     before_call(P, "check_release")
 elif kind == "exchanged":               # after the atomic exchange, before the old release is deleted
