@@ -297,7 +297,8 @@ class BlockChecks:
     - Row by row, on the blocks tabled in this build (``add(fresh=True)``; a block from the cache
       passed them when it was cached): pandera, a few blocks' rows at a time
       (``SCHEMA_CHECK_ROWS``); provenance, found as the block was tabled; publication dates.
-    - Keys: within each block, and the block's first key after the previous block's last — each
+    - Keys: within each block tabled in this build (a cached block's keys and references are its
+      own, and passed when it was cached), and the block's first key after the previous block's last — each
       block is sorted, so then no key repeats across blocks. Other unique columns (an article's
       raw path and SHA-256) are kept, alone, and checked at the end.
     - Foreign keys: within each block, whose rows refer to rows of their own articles; a table the
@@ -331,7 +332,9 @@ class BlockChecks:
             if "articles" in frames:
                 self._dates += check_publication_dates(frames)
         for table, df in frames.items():
-            self._add_keys(table, df)
+            self._add_keys(table, df, fresh)
+            if not fresh:  # a cached block's own keys and references passed when it was cached
+                continue
             for number, fk in enumerate(schemas.foreign_keys(table)):
                 parent = frames.get(fk.resource, (parents or {}).get(fk.resource))
                 if parent is None:
@@ -341,11 +344,12 @@ class BlockChecks:
                 self._reported[(table, number)] = self._reported.get((table, number), 0) + len(found)
                 self._foreign += found
 
-    def _add_keys(self, table: str, df: pd.DataFrame) -> None:
+    def _add_keys(self, table: str, df: pd.DataFrame, fresh: bool) -> None:
         key = schemas.primary_key(table)
         ordered = [c for c in unique_fields(table) if [c] == key]
         others = [c for c in unique_fields(table) if [c] != key]
-        self._keys += unique_problems(table, df, ordered) + primary_key_problems(table, df)
+        if fresh:
+            self._keys += unique_problems(table, df, ordered) + primary_key_problems(table, df)
         if others:
             located = [c for c in ("article_id", "line") if c in df.columns and c not in others]
             self._unique.setdefault(table, []).append(df[others + located])

@@ -179,3 +179,14 @@ def test_the_build_returns_each_tables_rows(repo_copy):
     assert list(counts) == list(schemas.table_names())
     for table, n in counts.items():
         assert pq.ParquetFile(repo_copy / "data" / "parquet" / f"{table}.parquet").metadata.num_rows == n
+
+
+def test_a_cached_block_is_checked_for_its_place_not_again_for_its_own_rows(rows, texts):
+    """A block from the cache passed its own keys and references when it was cached; its order
+    among the blocks and the unique columns across blocks are checked again."""
+    parts = _blocks(rows, texts, 2)
+    checks = validate.BlockChecks()
+    for part in [parts[1], parts[0]]:
+        checks.add(part.frames, fresh=False, parents=pipeline.speaker_parents(part))
+    found = checks.problems()
+    assert found and all("not in primary-key order" in p for p in found)
