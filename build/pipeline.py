@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 # Below this many articles to extract, a process pool costs more than it saves.
 PARALLEL_MIN_ARTICLES = 64
-# Up to this many rows, pandera's row checks run in the second process (``BlockChecks.start_schema_rows``):
+# Up to this many rows, pandera's row checks run in the second process (``BlockChecks._sent``):
 # sending them there costs less than pandera's import and warm-up here (~0.7 s); more would hold a
 # second copy of the tables in memory.
 SCHEMA_ROWS_ELSEWHERE = 250_000
@@ -470,7 +470,7 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
             articles = read_raw(root / "raw", unread_ok=True)  # 1 ingest (checks every raw file)
             give_back_freed_memory()
         release = running.enter_context(streamed(root / "data", checker, cache.frictionless_passed if cache is not None else None))
-        checks = BlockChecks()
+        checks = BlockChecks(checker=checker, elsewhere=SCHEMA_ROWS_ELSEWHERE)
         speakers: list[tuple[str, SpeakerRef]] = []
         blocks: list[PublishedBlock] = []
         counts = dict.fromkeys(schemas.table_names(), 0)
@@ -496,12 +496,12 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
             del speakers
         with stage("validate"):
             checks.add_whole(whole)
-            schema = checks.start_schema_rows(checker, SCHEMA_ROWS_ELSEWHERE)  # pandera in the second process ...
+            checks.start_schema_rows()                         # pandera in the second process ...
         with stage("publish"):
             release.add(whole)
             staged_release = release.finish()                  # ... and frictionless, while ...
         with stage("validate"):
-            problems = checks.problems(schema)                 # ... this process finishes its checks
+            problems = checks.problems()                       # ... this process finishes its checks
             if problems:
                 raise ValidationError(problems)
         if cache is not None:

@@ -305,8 +305,12 @@ class BlockChecks:
       build makes at the end (speakers) is given per block as the ``parents`` the block names.
     """
 
-    def __init__(self, schema_rows: int = SCHEMA_CHECK_ROWS):
+    def __init__(self, schema_rows: int = SCHEMA_CHECK_ROWS, checker: "CheckProcess | None" = None, elsewhere: int = 0):
         self.schema_rows = schema_rows
+        # pandera in the second process ``checker`` for up to ``elsewhere`` rows (``_sent``)
+        self._checker, self._elsewhere = checker, elsewhere
+        self._job: CheckJob | None = None
+        self._sent_rows = 0
         self._schema: list[str] = []
         self._provenance: list[str] = []
         self._dates: list[str] = []
@@ -322,12 +326,13 @@ class BlockChecks:
     def add(self, frames: dict[str, pd.DataFrame], fresh: bool = True, provenance: dict[str, list[str]] | None = None,
             parents: dict[str, pd.DataFrame] | None = None) -> None:
         """A block's tables (``parents``: rows of tables made later that the block refers to)."""
-        if fresh:
+        if fresh and not self._sent(frames):
             for table, df in frames.items():
                 self._held.setdefault(table, []).append(df)
                 self._held_rows += len(df)
             if self._held_rows >= self.schema_rows:
                 self._check_held()
+        if fresh:
             self._provenance += [problem for problems in (provenance or {}).values() for problem in problems]
             if "articles" in frames:
                 self._dates += check_publication_dates(frames)
@@ -381,19 +386,38 @@ class BlockChecks:
             for fk in schemas.foreign_keys(table):
                 self._foreign += foreign_key_problems(table, df, fk, frames[fk.resource])
 
-    def start_schema_rows(self, checker: "CheckProcess | None", elsewhere: int) -> "CheckJob | None":
-        """The rows still held for pandera sent to the second process ``checker``, when it runs,
-        pandera has not been needed here, and they are at most ``elsewhere`` (an incremental build:
-        pandera is warm there, and this process need not import it). None: checked by ``problems``."""
-        if checker is None or self._checked_here or not self._held or self._held_rows > elsewhere:
-            return None
-        return checker.schema_rows(self._take_held())
+    def _sent(self, frames: dict[str, pd.DataFrame]) -> bool:
+        """Whether a fresh block's rows went to the second process for pandera, as they come: the
+        first fresh block, when pandera has not been needed here and they are few (an incremental
+        build: pandera is warm there, and this process need not import it; it checks them while
+        this one writes the release). One job at a time: a reply left unread could fill the pipe."""
+        rows = sum(len(df) for df in frames.values())
+        if (self._checker is None or self._job is not None or self._checked_here or self._held
+                or self._sent_rows + rows > self._elsewhere):
+            return False
+        self._job = self._checker.schema_rows(frames)
+        self._sent_rows += rows
+        return True
 
-    def problems(self, schema: "CheckJob | None" = None) -> list[str]:
-        """Everything found (``schema``: the job ``start_schema_rows`` started)."""
-        if schema is not None:
-            self._schema += schema.result()
-        elif self._held:
+    def _collect_job(self) -> None:
+        if self._job is not None:
+            self._schema += self._job.result()
+            self._job = None
+
+    def start_schema_rows(self) -> None:
+        """Once every block is in: the rows still held (speakers, and fresh rows not sent) go to the
+        second process too, on the terms of ``_sent``, after its first job's reply is read."""
+        if (self._checker is None or self._checked_here or not self._held
+                or self._sent_rows + self._held_rows > self._elsewhere):
+            return
+        self._collect_job()
+        self._sent_rows += self._held_rows
+        self._job = self._checker.schema_rows(self._take_held())
+
+    def problems(self) -> list[str]:
+        """Everything found."""
+        self._collect_job()
+        if self._held:
             self._check_held()
         for table, kept in self._unique.items():
             df = pd.concat(kept, ignore_index=True) if len(kept) > 1 else kept[0]

@@ -367,7 +367,7 @@ def test_a_block_that_fails_its_row_checks_is_not_cached_and_fails_again(repo_co
 
 def test_rows_that_fail_pandera_in_the_second_process_fail_the_build(repo_copy, monkeypatch):
     """With the check process running (PARALLEL_MIN_ARTICLES lowered), pandera's row checks run
-    there (``start_schema_rows``): a quote attributed in a way the schema does not list stops the
+    there (``BlockChecks._sent``): a quote attributed in a way the schema does not list stops the
     build with pandera's message naming its article and line, as the same check here would, and
     data/ is untouched."""
     from coalition_news import validate
@@ -385,8 +385,8 @@ def test_rows_that_fail_pandera_in_the_second_process_fail_the_build(repo_copy, 
     before = tree_bytes(repo_copy / "data")
     with pytest.raises(ValidationError) as failure:
         build(repo_copy, BuildOptions(jobs=1, cache=False))
-    (frames,) = sent
-    here = validate.schema_row_problems(frames)
+    assert sent  # the fresh block's rows as they came, then the speakers
+    here = [problem for frames in sent for problem in validate.schema_row_problems(frames)]
     assert here and all(problem in str(failure.value) for problem in here)
     assert "quotes: article " in here[0] and "column attribution: isin" in here[0]
     assert tree_bytes(repo_copy / "data") == before
