@@ -151,9 +151,12 @@ class ParquetStream:
         self._writer: pq.ParquetWriter | None = None
 
     def add(self, df: pd.DataFrame) -> None:
-        arrow = pa.Table.from_pandas(df, schema=self.schema, preserve_index=False)
         if self._empty is None:
-            self._empty = arrow.slice(0, 0)
+            arrow = pa.Table.from_pandas(df, schema=self.schema, preserve_index=False)
+            self._empty = arrow.slice(0, 0)  # its schema carries pandas' metadata, the same for every block
+        else:  # the same table as ``from_pandas`` gives, without its per-call cost (~2–5 ms a block)
+            schema = self._empty.schema
+            arrow = pa.Table.from_arrays([pa.array(df[f.name], type=f.type, from_pandas=True) for f in schema], schema=schema)
         if len(arrow):
             self._held.append(arrow)
             self._held_rows += len(arrow)
