@@ -139,14 +139,17 @@ def decode_article(name: str, data: bytes) -> str:
     return text
 
 
-def check_raw(files: dict[str, bytes], entries: Iterable[SourceEntry], raw_label: str = "raw",
-              checked: Set[str] = frozenset(), unread: Mapping[str, tuple[str, int]] | None = None) -> list[Article]:
+def check_raw(files: Mapping[str, bytes], entries: Iterable[SourceEntry], raw_label: str = "raw",
+              checked: Set[str] = frozenset(), unread: Mapping[str, tuple[str, int]] | None = None,
+              keep_texts: bool = True) -> list[Article]:
     """Pure core of ingest: file name → bytes, plus the manifest entries → articles, sorted by id.
 
     ``checked``: SHA-256 digests of contents that passed ``decode_article`` before (it depends on
     the bytes alone), which are only decoded. ``unread``: file name → (SHA-256, size) of files
     known unchanged since their contents passed (``read_raw``), which are not read at all: their
-    articles come without text. Raises IngestError listing every problem found.
+    articles come without text. ``keep_texts`` False: no article keeps its text once checked
+    (``files`` may then read each file as it is asked for: one is held at a time).
+    Raises IngestError listing every problem found.
     """
     problems: list[str] = []
     entries = list(entries)
@@ -181,10 +184,27 @@ def check_raw(files: dict[str, bytes], entries: Iterable[SourceEntry], raw_label
         except IngestError as exc:
             problems.extend(exc.problems)
             continue
-        articles.append(Article(entry.article_id, f"{raw_label}/{name}", text, digest, n_bytes, entry))
+        articles.append(Article(entry.article_id, f"{raw_label}/{name}", text if keep_texts else None, digest, n_bytes, entry))
     if problems:
         raise IngestError(problems)
     return articles
+
+
+class _FilesOnDisk(Mapping):
+    """File name → bytes, each file read when it is asked for (``check_raw(keep_texts=False)``)."""
+
+    def __init__(self, paths: dict[str, str]):
+        self._paths = paths
+
+    def __getitem__(self, name: str) -> bytes:
+        with open(self._paths[name], "rb") as f:
+            return f.read()
+
+    def __iter__(self):
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
 
 
 @contextlib.contextmanager
@@ -220,7 +240,7 @@ def _read_raw(raw_dir: Path, unread_ok: bool) -> list[Article]:
     label = raw_dir.name
     entries = read_manifest(raw_dir)
     listed = {e.file for e in entries}
-    files: dict[str, bytes] = {}
+    to_read: dict[str, str] = {}  # name → path of each file to read and check
     oversized: set[str] = set()
     problems: list[str] = []
     checked = recall(CHECKED_RAW, frozenset())
@@ -249,10 +269,12 @@ def _read_raw(raw_dir: Path, unread_ok: bool) -> list[Article]:
         if seen and seen[0] == stat and seen[1] in checked and max(stat[1], stat[2]) < known_at - RACY_NS:
             unread[item.name] = (seen[1], stat[0])
             continue
-        with open(item.path, "rb") as f:
-            files[item.name] = f.read()
+        to_read[item.name] = item.path
     try:
-        articles = check_raw(files, [e for e in entries if e.file not in oversized], label, checked, unread)
+        # Each file is read as it is checked. A build's articles come without their texts: each
+        # block reads its own when it starts (``with_texts``), so none is held here.
+        articles = check_raw(_FilesOnDisk(to_read), [e for e in entries if e.file not in oversized], label, checked,
+                             unread, keep_texts=not unread_ok)
     except IngestError as exc:
         raise IngestError(problems + exc.problems) from None
     if problems:
@@ -262,9 +284,6 @@ def _read_raw(raw_dir: Path, unread_ok: bool) -> list[Article]:
         keep(CHECKED_RAW, passed)
     if unread_ok:
         keep(RAW_STATS, (looked_at, {a.source.file: (stats[a.source.file], a.sha256) for a in articles}))
-        # A build reads each block's texts when the block starts (``with_texts``): holding every
-        # text from here on would make its memory grow with the corpus (~10 KB per article).
-        articles = [a if a.text is None else replace(a, text=None) for a in articles]
     return articles
 
 
