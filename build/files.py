@@ -3,6 +3,8 @@ and sealed files, whose reader gets back exactly what was written or nothing."""
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import hashlib
 import os
 from pathlib import Path
@@ -44,3 +46,13 @@ def read_sealed(path: Path) -> bytes | None:
     if not newline or not head.startswith(_SEAL):
         return None
     return data if hashlib.sha256(data).hexdigest().encode("ascii") == head[len(_SEAL):] else None
+
+
+@functools.cache
+def libc() -> ctypes.CDLL | None:
+    """The C library's functions (with ``errno`` kept), or None where it cannot be loaded: the
+    atomic folder exchange (``publish.exchange``) and giving freed memory back (``malloc_trim``)."""
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None

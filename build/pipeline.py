@@ -14,7 +14,6 @@ is byte-identical to a serial build.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import gc
 import hashlib
 import logging
@@ -29,10 +28,11 @@ import pandas as pd
 from . import schemas, tables
 from .extract import ArticleRows, extract_article
 from .extract.speakers import SpeakerRef, merge_speakers, speaker_id
+from .files import libc
 from .ingest import Article, read_raw, with_texts
 from .publish import WrittenPiece, streamed
 from .tables import build_tables
-from .validate import BlockChecks, CheckProcess, ValidationError, provenance_by_table
+from .validate import BlockChecks, CheckProcess, ValidationError, key_bounds, provenance_by_table
 
 log = logging.getLogger(__name__)
 
@@ -377,7 +377,7 @@ def in_key_order(frames: list[pd.DataFrame], key: list[str]) -> bool:
     one's last key before the next one's first. Blocks hold consecutive articles, and the ids of
     rows begin with their article's, so this usually holds and the concatenation needs no sort
     (~0.4 s at 10,000 articles). Not always: "abc-a-q0001" sorts before "abc-q0001"."""
-    bounds = [(tuple(f[c].iat[0] for c in key), tuple(f[c].iat[-1] for c in key)) for f in frames if len(f)]
+    bounds = [key_bounds(f, key) for f in frames if len(f)]
     return all(last < first for (_, last), (first, _) in zip(bounds, bounds[1:]))
 
 
@@ -419,15 +419,14 @@ def cache_checked_blocks(blocks: list[PublishedBlock], cache, written: dict[str,
                          csv_dir: Path | None = None) -> None:
     """Once the release has passed every check: keep the blocks tabled in this build (staged in the
     cache as they were written: ``ExtractCache.stage_block``), with the CSV lines of their rows
-    (``written``: where they went in the staged CSVs in ``csv_dir``) that this build formatted (a
-    fresh block's, or lines lost or damaged since they were kept), and only the blocks of this build."""
+    (``written``: for each table written block by block, where its blocks went in the staged CSVs in
+    ``csv_dir``) that this build formatted (a fresh block's, or lines lost or damaged since they were
+    kept), and only the blocks of this build."""
     for block in blocks:
         if block.fresh:
             cache.commit_block(block.key)
     for table, pieces in (written or {}).items():
-        if len(pieces) != len(blocks):  # a table written whole (speakers)
-            continue
-        for block, piece in zip(blocks, pieces):
+        for block, piece in zip(blocks, pieces, strict=True):
             if not piece.kept:
                 cache.put_lines(block.key, table, csv_dir / f"{table}.csv", piece.start, piece.end)
     cache.prune_blocks(b.key for b in blocks)
@@ -438,11 +437,9 @@ def give_back_freed_memory() -> None:
     glibc gives back only the top of its heap, so memory freed below it — the raw texts ingest
     checked (~10 KB per article), a block's rows once it is written — would stay in the process's
     RSS, and the build's memory would grow with the corpus although what it holds does not."""
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return
-    trim(0)
+    trim = getattr(libc(), "malloc_trim", None)  # glibc's
+    if trim is not None:
+        trim(0)
 
 
 def _article_files(raw_dir: Path) -> int:
@@ -477,7 +474,8 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
         # 2 lines + 3 extract, per article; 4 tables, 5 validate and 6 publish, block by block
         for part in table_parts(articles, options, cache, stage, root):
             with stage("validate"):
-                checks.add(part.frames, fresh=not part.checked, provenance=part.provenance, parents=speaker_parents(part))
+                checks.add(part.frames, fresh=not part.checked, provenance=part.provenance,
+                           parents=None if part.checked else speaker_parents(part))
             with stage("publish"):
                 release.add(part.frames, block_lines(part, cache))
             if cache is not None and not part.checked:
@@ -506,7 +504,8 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
                 raise ValidationError(problems)
         if cache is not None:
             with stage("tables"):
-                cache_checked_blocks(blocks, cache, staged_release.written, staged_release.folder / "csv")
+                block_csvs = {t: pieces for t, pieces in staged_release.written.items() if t not in whole}
+                cache_checked_blocks(blocks, cache, block_csvs, staged_release.folder / "csv")
         with stage("publish"):
             staged_release.commit()                            # 6 the files checked, then swapped in
     if options.partitioned:

@@ -40,7 +40,7 @@ import pyarrow.parquet as pq
 from . import schemas
 from .csvtext import csv_chunks
 from .errors import BuildError
-from .files import read_sealed
+from .files import libc as files_libc, read_sealed
 from .validate import CheckProcess, ValidationError, check_written, frictionless_problems
 
 log = logging.getLogger(__name__)
@@ -271,9 +271,7 @@ class ReleaseWriter:
 
     def add(self, frames: dict[str, pd.DataFrame], lines: dict[str, Path | None] | None = None) -> None:
         """The next block of rows of some tables (``lines``: a table's CSV lines an earlier build kept for them)."""
-        while len(self._pending) >= PARQUET_BLOCKS_BEHIND:  # bounds the blocks held for the Parquet thread
-            for future in self._pending.popleft():
-                future.result()  # re-raises a writing error here
+        self._wait(behind=PARQUET_BLOCKS_BEHIND - 1)  # bounds the blocks held for the Parquet thread
         self._pending.append([self._thread.submit(self._parquet[t].add, df) for t, df in frames.items()])
         for table, df in frames.items():
             self._csv[table].add(df, (lines or {}).get(table))
@@ -284,10 +282,11 @@ class ReleaseWriter:
         for stream in self._csv.values():
             stream.discard()
 
-    def _wait(self) -> None:
-        while self._pending:
+    def _wait(self, behind: int = 0) -> None:
+        """Wait until at most ``behind`` blocks' Parquet tasks are left."""
+        while len(self._pending) > behind:
             for future in self._pending.popleft():
-                future.result()
+                future.result()  # re-raises a writing error here
 
     def close(self, csv_written: Callable[[], None] | None = None) -> dict[str, list[WrittenPiece]]:
         """Finish every file; return where each CSV's pieces went (tables written whole again left out).
@@ -361,16 +360,9 @@ def recover(data_dir: Path) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _libc():
-    try:
-        return ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
-
-
 def exchange(a: Path, b: Path) -> bool:
     """Atomically swap two existing folders; False when this system or file system cannot."""
-    libc = _libc()
+    libc = files_libc()
     if libc is None:
         return False
     if sys.platform.startswith("linux") and hasattr(libc, "renameat2"):

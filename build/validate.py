@@ -255,6 +255,11 @@ def unique_problems(table: str, df: pd.DataFrame, columns: list[str]) -> list[st
     return problems
 
 
+def key_bounds(df: pd.DataFrame, key: list[str]) -> tuple[tuple, tuple]:
+    """The first and the last row's ``key`` of a non-empty frame sorted by it."""
+    return tuple(df[c].iat[0] for c in key), tuple(df[c].iat[-1] for c in key)
+
+
 def primary_key_problems(table: str, df: pd.DataFrame) -> list[str]:
     """A primary key of several columns repeated (one column's is declared unique: ``unique_problems``)."""
     key = schemas.primary_key(table)
@@ -327,9 +332,7 @@ class BlockChecks:
             parents: dict[str, pd.DataFrame] | None = None) -> None:
         """A block's tables (``parents``: rows of tables made later that the block refers to)."""
         if fresh and not self._sent(frames):
-            for table, df in frames.items():
-                self._held.setdefault(table, []).append(df)
-                self._held_rows += len(df)
+            self._hold(frames)
             if self._held_rows >= self.schema_rows:
                 self._check_held()
         if fresh:
@@ -351,16 +354,16 @@ class BlockChecks:
 
     def _add_keys(self, table: str, df: pd.DataFrame, fresh: bool) -> None:
         key = schemas.primary_key(table)
-        ordered = [c for c in unique_fields(table) if [c] == key]
-        others = [c for c in unique_fields(table) if [c] != key]
+        unique = unique_fields(table)
         if fresh:
-            self._keys += unique_problems(table, df, ordered) + primary_key_problems(table, df)
-        if others:
-            located = [c for c in ("article_id", "line") if c in df.columns and c not in others]
-            self._unique.setdefault(table, []).append(df[others + located])
+            self._keys += unique_problems(table, df, [c for c in unique if [c] == key]) + primary_key_problems(table, df)
+        across = _unique_across_blocks(table)
+        if across:
+            located = [c for c in ("article_id", "line") if c in df.columns and c not in across]
+            self._unique.setdefault(table, []).append(df[across + located])
         if not len(df):
             return
-        first, last = (tuple(df[c].iat[i] for c in key) for i in (0, -1))
+        first, last = key_bounds(df, key)
         before = self._last_key.get(table)
         if before is not None and not before < first:
             self._keys.append(
@@ -377,11 +380,15 @@ class BlockChecks:
         self._held, self._held_rows = {}, 0
         return held
 
-    def add_whole(self, frames: dict[str, pd.DataFrame]) -> None:
-        """Whole tables made at the end (speakers): every check, the row checks too."""
+    def _hold(self, frames: dict[str, pd.DataFrame]) -> None:
         for table, df in frames.items():
             self._held.setdefault(table, []).append(df)
             self._held_rows += len(df)
+
+    def add_whole(self, frames: dict[str, pd.DataFrame]) -> None:
+        """Whole tables made at the end (speakers): every check, the row checks too."""
+        self._hold(frames)
+        for table, df in frames.items():
             self._keys += key_problems(table, df)
             for fk in schemas.foreign_keys(table):
                 self._foreign += foreign_key_problems(table, df, fk, frames[fk.resource])
@@ -421,9 +428,16 @@ class BlockChecks:
             self._check_held()
         for table, kept in self._unique.items():
             df = pd.concat(kept, ignore_index=True) if len(kept) > 1 else kept[0]
-            self._keys += unique_problems(table, df, [c for c in unique_fields(table) if c in df.columns])
+            self._keys += unique_problems(table, df, _unique_across_blocks(table))
         self._unique = {}
         return self._schema + self._provenance + self._dates + self._keys + self._foreign
+
+
+def _unique_across_blocks(table: str) -> list[str]:
+    """The unique columns that block order does not keep unique: all but a one-column primary key
+    (an article's raw path and SHA-256). ``BlockChecks`` keeps them, alone, to the end."""
+    key = schemas.primary_key(table)
+    return [c for c in unique_fields(table) if [c] != key]
 
 
 # --- checks of the written files ------------------------------------------------------------
