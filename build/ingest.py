@@ -73,6 +73,9 @@ class IngestError(BuildError):
             more += f"\n  … and {others:,} more of other kinds"
         super().__init__("the raw articles were refused:\n" + shown + more)
 
+    def __reduce__(self):  # raised in a worker process, it crosses to the build process whole
+        return type(self), (self.problems,)
+
 
 @dataclass(frozen=True)
 class Article:

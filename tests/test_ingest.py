@@ -170,3 +170,12 @@ def test_ingest_leaves_the_garbage_collector_as_it_found_it(repo_copy):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_an_ingest_error_raised_in_a_worker_reaches_the_build_whole():
+    """Errors cross from worker processes pickled; the message and every problem survive."""
+    import pickle
+
+    err = IngestError(["raw/007_0123456789abcdef.txt: changed during the build", "raw/x.txt: empty"])
+    again = pickle.loads(pickle.dumps(err))
+    assert type(again) is IngestError and str(again) == str(err) and again.problems == err.problems
