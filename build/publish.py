@@ -229,10 +229,10 @@ class CsvStream:
 
 def parquet_frames(table: str, path: Path, rows: int = 100_000) -> Iterator[pd.DataFrame]:
     """A table's rows read back from its Parquet file, ``rows`` at a time, with the declared dtypes."""
-    from .validate import typed
+    from .validate import as_built
 
     for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
-        yield typed(table, pa.Table.from_batches([batch]).to_pandas())
+        yield as_built(table, pa.Table.from_batches([batch]).to_pandas())
 
 
 def _csv_header(df: pd.DataFrame) -> bytes:

@@ -459,11 +459,12 @@ def read_csv_typed(table: str, path: Path) -> pd.DataFrame:
 
 
 def read_parquet_typed(table: str, path: Path) -> pd.DataFrame:
-    return typed(table, pq.read_table(path).to_pandas())
+    return as_built(table, pq.read_table(path).to_pandas())
 
 
-def typed(table: str, df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` (read from a release file) with the declared dtypes."""
+def as_built(table: str, df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` (read from a release file) with the dtypes the build made it with ("string", no
+    categoricals), to compare with the build's frames; users' loader is ``load.typed``."""
     for c, d in schemas.pandas_dtypes(table).items():
         df[c] = (pd.to_datetime(df[c]) if d.startswith("datetime64") else df[c]).astype(d)
     return df
