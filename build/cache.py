@@ -145,13 +145,23 @@ class ExtractCache:
         self.tables_fingerprint = tables_fingerprint(fingerprint)
 
     @classmethod
-    def open(cls, root: Path, fingerprint: str | None = None) -> "ExtractCache":
+    def open(cls, root: Path, fingerprint: str | None = None, read_only: bool = False) -> "ExtractCache":
+        """The cache of ``root``; ``read_only``: a connection of its own for another process (a
+        connection must not cross a fork), which reads while the build process writes."""
         folder = root / CACHE_DIR
+        if read_only:
+            db = sqlite3.connect(f"{(folder / CACHE_FILE).resolve().as_uri()}?mode=ro", uri=True)
+            return cls(db, fingerprint or extractor_fingerprint(), folder)
         folder.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(folder / CACHE_FILE)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("CREATE TABLE IF NOT EXISTS rows (key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, data BLOB NOT NULL)")
         return cls(db, fingerprint or extractor_fingerprint(), folder)
+
+    @property
+    def root(self) -> Path:
+        """The repository whose cache this is (``open``'s ``root``)."""
+        return self.folder.parents[len(CACHE_DIR.parts) - 1]
 
     def get_many(self, keys: Iterable[str]) -> Iterator[tuple[str, object]]:
         """(key, rows) for every key cached under this fingerprint; unreadable entries count as misses."""
@@ -167,6 +177,24 @@ class ExtractCache:
                     yield key, pickle.loads(data)
                 except Exception:  # a class that changed shape: extract again
                     continue
+
+    def has_rows(self) -> bool:
+        """Whether any article's rows are cached under this fingerprint (a build before this one
+        ran the same extractor)."""
+        return self.db.execute("SELECT 1 FROM rows WHERE fingerprint = ? LIMIT 1", [self.fingerprint]).fetchone() is not None
+
+    def missing(self, keys: Iterable[str]) -> set[str]:
+        """The keys not cached under this fingerprint (without reading their rows)."""
+        keys = list(keys)
+        found: set[str] = set()
+        for i in range(0, len(keys), self._BATCH):
+            batch = keys[i:i + self._BATCH]
+            marks = ",".join("?" * len(batch))
+            cursor = self.db.execute(
+                f"SELECT key FROM rows WHERE fingerprint = ? AND key IN ({marks})", [self.fingerprint, *batch]
+            )
+            found.update(key for (key,) in cursor)
+        return set(keys) - found
 
     def put_many(self, items: Iterable[tuple[str, object]]) -> int:
         rows = [(key, self.fingerprint, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) for key, value in items]
@@ -197,6 +225,10 @@ class ExtractCache:
             return pickle.loads((self._block_dir / f"{key}.pickle").read_bytes())
         except Exception:  # missing, truncated, or of a class that changed shape: build the block again
             return None
+
+    def has_block(self, key: str) -> bool:
+        """Whether the tables of the block with this key are cached (``get_block`` may still find them unreadable)."""
+        return (self._block_dir / f"{key}.pickle").is_file()
 
     def put_block(self, key: str, value) -> None:
         self.stage_block(key, value)

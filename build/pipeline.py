@@ -18,15 +18,16 @@ import gc
 import hashlib
 import logging
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from . import schemas, tables
-from .extract import ArticleRows, extract_article
+from .extract import ArticleRows, extract_article, warm_up
 from .extract.speakers import SpeakerRef, merge_speakers, speaker_id
 from .files import libc
 from .ingest import Article, read_raw, with_texts
@@ -103,6 +104,7 @@ class Workers:
         self.jobs = jobs
         self.min_articles = min_articles
         self._pool: ProcessPoolExecutor | None = None
+        self._aside: ProcessPoolExecutor | None = None  # ``warm_aside``'s one worker
 
     def extract(self, articles: list[Article]) -> list[ArticleRows]:
         return self.start(articles)()
@@ -122,11 +124,37 @@ class Workers:
         # visited. The workers fork during the first map (it submits every chunk at once).
         gc.freeze()
         try:
-            self._pool = ProcessPoolExecutor(max_workers=self.jobs)
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=end_with_parent, initargs=(os.getpid(),))
             rest = self._submit(articles[1:])
         finally:
             gc.unfreeze()
         return lambda: [first, *rest()]
+
+    def warm_aside(self) -> None:
+        """Fork one worker now, before ingest, to load what extraction loads on first use
+        (``extract.warm_up``: ~0.5 s) while this process reads the raw files: it then tables the
+        few blocks of an incremental build (``BlocksAside``), their few new articles extracted in
+        ~10 ms each. A pool forks its workers on its first task, hence the empty one."""
+        if self.jobs > 1 and self._aside is None:
+            self._aside = ProcessPoolExecutor(max_workers=1, initializer=_warm_worker, initargs=(os.getpid(),))
+            self._aside.submit(int)
+
+    @property
+    def warm(self) -> bool:
+        """Whether ``warm_aside``'s worker is running."""
+        return self._aside is not None
+
+    def submit_aside(self, fn: Callable, *args) -> Future:
+        """Run ``fn(*args)`` in ``warm_aside``'s worker."""
+        if self._aside is None:
+            raise RuntimeError("submit_aside needs warm_aside's worker")
+        return self._aside.submit(fn, *args)
+
+    def end_aside(self) -> None:
+        """Stop ``warm_aside``'s worker (not needed, or done)."""
+        if self._aside is not None:
+            self._aside.shutdown(cancel_futures=True)
+            self._aside = None
 
     def _submit(self, articles: list[Article]) -> Callable[[], list[ArticleRows]]:
         chunksize = max(1, len(articles) // (self.jobs * CHUNKS_PER_WORKER))
@@ -137,9 +165,29 @@ class Workers:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.end_aside()
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+
+
+def end_with_parent(parent: int) -> None:
+    """Make this worker end when the build process ``parent`` does, killed too (Linux's
+    ``PR_SET_PDEATHSIG``): a forked worker inherits both ends of its task pipe, so it would never
+    see the pipe close, and would wait for tasks forever, holding the build's output pipes open."""
+    prctl = getattr(libc(), "prctl", None)
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # killed before the line above ran
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _warm_worker(parent: int) -> None:
+    end_with_parent(parent)
+    warm_up()
 
 
 def extract_parallel(articles: list[Article], jobs: int, min_articles: int = PARALLEL_MIN_ARTICLES) -> list[ArticleRows]:
@@ -171,12 +219,80 @@ def _start_cached(articles: list[Article], keys: list[str], options: BuildOption
     extracting = _start_uncached([a for _, a in missing], options, client, workers)
 
     def rows() -> tuple[list[ArticleRows], int]:
-        fresh = extracting()
-        cache.put_many((k, rows) for (k, _), rows in zip(missing, fresh))
-        found.update((k, rows) for (k, _), rows in zip(missing, fresh))
+        fresh = list(zip([k for k, _ in missing], extracting()))
+        cache.put_many(fresh)
+        found.update(fresh)
         return [found[k] for k in keys], len(keys) - len(missing)
 
     return rows
+
+
+def table_block(articles: list[Article], keys: list[str], key: str, root: Path | None,
+                cache_root: Path, fingerprint: str) -> tuple[TablePart, list[tuple[str, ArticleRows]]]:
+    """A block's ``TablePart`` (checked against its raw texts, read from ``root``) from its
+    articles' rows: from the article cache (read only) or extracted. Returns it with the rows
+    extracted, for the build process to cache. Runs in ``Workers.warm_aside``'s worker."""
+    from .cache import ExtractCache
+
+    reader = ExtractCache.open(cache_root, fingerprint, read_only=True)
+    try:
+        found = dict(reader.get_many(keys))
+    finally:
+        reader.close()
+    articles = with_texts(articles, root) if root is not None else articles
+    fresh = [(k, extract_article(a)) for k, a in zip(keys, articles) if k not in found]
+    found.update(fresh)
+    return table_part([found[k] for k in keys], {a.article_id: a.text for a in articles}, key), fresh
+
+
+class BlocksAside:
+    """The blocks an incremental build tables in ``Workers.warm_aside``'s worker (``table_block``)
+    while this process reads, checks and writes the cached blocks: each is submitted ahead of its
+    turn, at most ``ahead`` not yet taken, so that their tables do not pile up in memory."""
+
+    def __init__(self, workers: Workers, blocks: list[tuple[list[Article], list[str], str]], root: Path | None,
+                 cache_root: Path, fingerprint: str, ahead: int = 2):
+        self.keys = {key for _, _, key in blocks}
+        self._workers = workers
+        self._waiting = list(reversed(blocks))  # popped from the end: in block order
+        self._running: dict[str, Future] = {}
+        self._args = (root, cache_root, fingerprint)
+        self._ahead = ahead
+        self._submit()
+
+    def _submit(self) -> None:
+        while self._waiting and len(self._running) < self._ahead:
+            articles, keys, key = self._waiting.pop()
+            self._running[key] = self._workers.submit_aside(table_block, articles, keys, key, *self._args)
+
+    def __contains__(self, key: str | None) -> bool:
+        return key in self.keys
+
+    def take(self, key: str) -> tuple[TablePart, list[tuple[str, ArticleRows]]]:
+        """The block's part and its extracted rows, once the worker has them (the next block is
+        submitted first, so the worker goes on while this process waits)."""
+        running = self._running.pop(key)
+        self._submit()
+        return running.result()
+
+
+# At most this many blocks are tabled aside (``BlocksAside``): enough for the few new articles
+# of an incremental build; more (new tables code: every block) are tabled here, in their turn.
+BLOCKS_ASIDE = 4
+
+
+def _blocks_aside(blocks: list[tuple[list[Article], list[str], str]], cache, workers: Workers,
+                  root: Path | None) -> BlocksAside | None:
+    """The blocks not in the block cache, tabled aside (``BlocksAside``) when ``Workers.warm_aside``'s
+    worker is running and they are few (``BLOCKS_ASIDE``), with fewer new articles than the workers
+    take (``PARALLEL_MIN_ARTICLES``): an incremental build. Otherwise the worker is stopped."""
+    if not workers.warm:
+        return None
+    fresh = [b for b in blocks if not cache.has_block(b[2])]
+    if 0 < len(fresh) <= BLOCKS_ASIDE and sum(len(cache.missing(keys)) for _, keys, _ in fresh) < PARALLEL_MIN_ARTICLES:
+        return BlocksAside(workers, fresh, root, cache.root, cache.fingerprint)
+    workers.end_aside()
+    return None
 
 
 @contextlib.contextmanager
@@ -289,10 +405,12 @@ class _StartedBlock:
     key: str | None
     part: TablePart | None = None
     rows: Callable[[], tuple[list[ArticleRows], int]] | None = None
+    aside: "BlocksAside | None" = None  # tabled in the warm worker (``BlocksAside.take``)
 
 
 def table_parts(articles: list[Article], options: BuildOptions, cache=None,
-                stage: StageObserver = _no_observer, root: Path | None = None) -> Iterator[TablePart]:
+                stage: StageObserver = _no_observer, root: Path | None = None,
+                workers: Workers | None = None) -> Iterator[TablePart]:
     """The tables of each block of articles (``article_blocks``), in article_id order.
 
     With the ``cache``, a block whose articles are all unchanged comes whole, and checked, from
@@ -306,38 +424,55 @@ def table_parts(articles: list[Article], options: BuildOptions, cache=None,
     counts = _Counts()
     keys: list[str] = []
 
-    def start(block: list[Article], client, workers: Workers) -> _StartedBlock:
+    def start(block: list[Article], article_keys: list[str] | None, key: str | None, client, workers: Workers,
+              aside: BlocksAside | None) -> _StartedBlock:
         counts.blocks += 1
         counts.articles += len(block)
         if cache is None:
             block = with_texts(block, root)
             extracting = _start_uncached(block, options, client, workers)
             return _StartedBlock(block, None, rows=lambda: (extracting(), 0))
-        article_keys = [article_key(a) for a in block]
         keys.extend(article_keys)
-        key = block_key(article_keys)
         part = cache.get_block(key)
         if part is not None:
             counts.cached_blocks += 1
             counts.cached_articles += len(block)
             return _StartedBlock(block, key, part=part)
+        if aside is not None and key in aside:
+            return _StartedBlock(block, key, aside=aside)
         block = with_texts(block, root)
         return _StartedBlock(block, key, rows=_start_cached(block, article_keys, options, cache, client, workers))
 
     def finish(started: _StartedBlock) -> TablePart:
         if started.part is not None:
             return started.part
+        if started.aside is not None:
+            with stage("extract"):
+                part, fresh = started.aside.take(started.key)
+                cache.put_many(fresh)
+                counts.cached_articles += len(started.articles) - len(fresh)
+            return part
         with stage("extract"):
             rows, hits = started.rows()
             counts.cached_articles += hits
         with stage("tables"):
             return table_part(rows, {a.article_id: a.text for a in started.articles}, started.key)
 
-    with _dask_client(options) as client, Workers(worker_count(options.jobs), PARALLEL_MIN_ARTICLES) as workers:
-        waiting: _StartedBlock | None = None
+    with _dask_client(options) as client, contextlib.ExitStack() as running:
+        if workers is None:
+            workers = running.enter_context(Workers(worker_count(options.jobs), PARALLEL_MIN_ARTICLES))
+        blocks: list[tuple[list[Article], list[str] | None, str | None]] = []
         for block in article_blocks(articles, options.batch):
+            article_keys = [article_key(a) for a in block] if cache is not None else None
+            blocks.append((block, article_keys, block_key(article_keys) if cache is not None else None))
+        aside = None
+        if cache is not None:
             with stage("extract"):
-                started = start(block, client, workers)
+                aside = _blocks_aside(blocks, cache, workers, root)
+        waiting: _StartedBlock | None = None
+        for block, article_keys, key in blocks:
+            with stage("extract"):
+                started = start(block, article_keys, key, client, workers, aside)
             if waiting is not None:
                 yield finish(waiting)  # tabled while the workers extract ``started``
             waiting = started
@@ -463,6 +598,9 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
     with _open_cache(root, options) as cache, contextlib.ExitStack() as running:
         # the checks get a second process (pandera, frictionless), which imports and warms up while the build runs
         checker = running.enter_context(CheckProcess()) if _article_files(root / "raw") >= PARALLEL_MIN_ARTICLES else None
+        workers = running.enter_context(Workers(worker_count(options.jobs), PARALLEL_MIN_ARTICLES))
+        if cache is not None and options.engine == "processes" and cache.has_rows():
+            workers.warm_aside()  # likely an incremental build: a worker gets ready for its new articles
         with stage("ingest"):
             articles = read_raw(root / "raw", unread_ok=True)  # 1 ingest (checks every raw file)
             give_back_freed_memory()
@@ -472,7 +610,7 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
         blocks: list[PublishedBlock] = []
         counts = dict.fromkeys(schemas.table_names(), 0)
         # 2 lines + 3 extract, per article; 4 tables, 5 validate and 6 publish, block by block
-        for part in table_parts(articles, options, cache, stage, root):
+        for part in table_parts(articles, options, cache, stage, root, workers):
             with stage("validate"):
                 checks.add(part.frames, fresh=not part.checked, provenance=part.provenance,
                            parents=None if part.checked else speaker_parents(part))

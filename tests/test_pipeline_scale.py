@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +21,7 @@ from coalition_news import pipeline, schemas
 from coalition_news.cache import ExtractCache, article_key, extractor_fingerprint
 from coalition_news.distributed import article_block, read_partitioned, write_partitioned
 from coalition_news.files import read_sealed
-from coalition_news.ingest import read_raw
+from coalition_news.ingest import IngestError, read_raw
 from coalition_news.manifest import read_manifest, write_manifest
 from coalition_news.pipeline import BuildOptions, build, extract_all, extract_parallel, extract_serial
 from coalition_news.publish import write_release
@@ -87,6 +90,152 @@ def test_incremental_build_extracts_only_the_new_article(repo_copy, tmp_path, mo
     shutil.copytree(repo_copy / "raw", clean / "raw")
     build(clean, BuildOptions(jobs=1, cache=False))
     assert tree_bytes(repo_copy / "data") == tree_bytes(clean / "data")
+
+
+def _hold_back(root: Path, tmp_path: Path, which: list[int]) -> list:
+    """Take the manifest entries at positions ``which`` (and their files) out of ``root``'s raw/;
+    return a function that puts them back."""
+    entries = read_manifest(root / "raw")
+    held = [entries[i] for i in which]
+    for entry in held:
+        shutil.move(root / "raw" / entry.file, tmp_path / entry.file)
+    write_manifest(root / "raw", [e for e in entries if e not in held])
+
+    def put_back():
+        for entry in held:
+            (root / "raw" / entry.file).write_bytes((tmp_path / entry.file).read_bytes())
+        write_manifest(root / "raw", entries)
+    return held, put_back
+
+
+def test_an_incremental_build_tables_its_new_blocks_aside_in_a_warm_worker(repo_copy, tmp_path, monkeypatch):
+    """With two cores and the cache: a worker is forked before ingest, and tables the blocks of
+    the new articles (the first and the last block) while this process writes the others; the
+    bytes are a clean build's, and the new rows are cached."""
+    held, put_back = _hold_back(repo_copy, tmp_path, [0, 4])
+    options = BuildOptions(jobs=2, cache=True, batch=2)
+    warmed, aside, here = [], [], []
+    real_warm, real_submit, real_table = pipeline.Workers.warm_aside, pipeline.Workers.submit_aside, pipeline.table_part
+    monkeypatch.setattr(pipeline.Workers, "warm_aside", lambda self: warmed.append(True) or real_warm(self))
+    monkeypatch.setattr(pipeline.Workers, "submit_aside",
+                        lambda self, fn, arts, *args: aside.append([a.article_id for a in arts]) or real_submit(self, fn, arts, *args))
+    monkeypatch.setattr(pipeline, "table_part", lambda rows, *args: here.append(len(rows)) or real_table(rows, *args))
+    build(repo_copy, options)
+    assert warmed == [] and aside == []  # no cache yet: a clean build has no worker aside
+    assert here  # ... and tables each block here
+
+    put_back()
+    here.clear()
+    build(repo_copy, options)
+    assert warmed == [True]
+    new_ids = {e.article_id for e in held}
+    assert len(aside) == 2 and all(new_ids & set(block) for block in aside)
+    assert here == []  # nothing tabled here (the worker counts its own in its copy of ``here``)
+    cache = ExtractCache.open(repo_copy)
+    try:
+        assert not cache.missing(article_key(a) for a in read_raw(repo_copy / "raw"))
+    finally:
+        cache.close()
+    clean = tmp_path / "clean"
+    shutil.copytree(repo_copy / "raw", clean / "raw")
+    build(clean, BuildOptions(jobs=1, cache=False))
+    assert tree_bytes(repo_copy / "data") == tree_bytes(clean / "data")
+
+
+def test_many_new_articles_or_blocks_are_tabled_in_their_turn(repo_copy, tmp_path, monkeypatch):
+    """From ``PARALLEL_MIN_ARTICLES`` new articles, or more than ``BLOCKS_ASIDE`` new blocks, on,
+    the warm worker is stopped and each block is tabled here in its turn; the bytes are the same."""
+    _, put_back = _hold_back(repo_copy, tmp_path, [1, 3])
+    options = BuildOptions(jobs=2, cache=True, batch=2)
+    build(repo_copy, options)
+    put_back()
+    aside, ended = [], []
+    real_end = pipeline.Workers.end_aside
+    monkeypatch.setattr(pipeline.Workers, "submit_aside", lambda self, *args: aside.append(args))
+    monkeypatch.setattr(pipeline.Workers, "end_aside", lambda self: ended.append(self._aside is not None) or real_end(self))
+    for name, value in (("PARALLEL_MIN_ARTICLES", 2), ("BLOCKS_ASIDE", 1)):
+        with monkeypatch.context() as patched:
+            patched.setattr(pipeline, name, value)
+            ended.clear()
+            (repo_copy / cache_mod.CACHE_DIR / cache_mod.BLOCKS_DIR).rename(tmp_path / f"blocks-{name}")  # new blocks again
+            build(repo_copy, options)
+            assert aside == [] and ended[0] is True, name  # the warm worker stopped as soon as it was not needed
+            assert tree_bytes(repo_copy / "data") == tree_bytes(REPO / "data")
+
+
+def test_an_error_in_a_block_tabled_aside_stops_the_build(repo_copy, tmp_path):
+    """A raw file changed after ingest checked it is found in the worker, and named."""
+    (held,), put_back = _hold_back(repo_copy, tmp_path, [2])
+    options = BuildOptions(jobs=2, cache=True, batch=2)
+    build(repo_copy, options)
+    put_back()
+    real_read_raw = pipeline.read_raw
+
+    def read_then_change(*args, **kwargs):
+        articles = real_read_raw(*args, **kwargs)
+        (repo_copy / "raw" / held.file).write_bytes(b"\xd8\xa7" * 10)  # after ingest, before the worker reads it
+        return articles
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(pipeline, "read_raw", read_then_change)
+        with pytest.raises(IngestError, match=f"raw/{held.file}: changed during the build"):
+            build(repo_copy, options)
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, ended but not reaped, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_workers_end_when_the_build_process_is_killed():
+    """A build killed with SIGKILL leaves no worker behind (each would wait for tasks forever and
+    keep the build's output pipes open: ``capture_output`` would never see them close)."""
+    code = f"""
+import os, signal
+from pathlib import Path
+from coalition_news.ingest import read_raw
+from coalition_news.pipeline import Workers
+workers = Workers(jobs=2, min_articles=1)
+workers.warm_aside()
+workers.submit_aside(int).result()
+workers.extract(read_raw(Path({str(REPO / "raw")!r})))
+print(*workers._aside._processes, *workers._pool._processes, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    pids = [int(p) for p in result.stdout.split()]
+    assert len(pids) == 3, result.stderr
+    deadline = time.monotonic() + 30
+    while any(_running(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_running(p) for p in pids)
+
+
+def test_the_cache_says_which_keys_it_lacks_and_whether_it_holds_any(tmp_path, serial_rows):
+    cache = ExtractCache.open(tmp_path, fingerprint="this")
+    assert not cache.has_rows()
+    assert cache.missing(["k1", "k2"]) == {"k1", "k2"}
+    cache.put_many([("k1", serial_rows[0])])
+    assert cache.has_rows()
+    assert cache.missing(["k1", "k2"]) == {"k2"}
+    cache.close()
+    other = ExtractCache.open(tmp_path, fingerprint="another extractor")
+    assert not other.has_rows() and other.missing(["k1"]) == {"k1"}
+    other.close()
+
+
+def test_warm_up_compiles_the_patterns_extraction_compiles_on_first_use():
+    code = ("from coalition_news.extract import warm_up, figures\n"
+            "from coalition_news.text import dates\n"
+            "assert dates._grammar.cache_info().currsize == 0\n"
+            "warm_up()\n"
+            "assert dates._grammar.cache_info().currsize == 1\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
 
 
 def test_cache_key_covers_bytes_and_manifest_entry_not_its_line(articles):
