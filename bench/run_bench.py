@@ -239,6 +239,9 @@ def run_one(n: int, jobs: int | None, workdir: Path, profile: bool, verify: bool
     result["build_seconds"] = total
     result["peak_rss_mb"] = max(s["peak_rss_mb"] for s in meter.stages.values())
     result["rows"] = rows
+    import pyarrow as pa
+
+    result["arrow_pool"] = pa.default_memory_pool().backend_name  # the build's allocator (``memory``)
 
     from coalition_news.validate import read_parquet_typed
 
@@ -372,7 +375,7 @@ def format_table(results: list[dict]) -> str:
         per_core = r["n"] / r["stages"]["extract"]["cpu_seconds"]
         lines.append(f"{r['n']:>7} {'TOTAL':<10} {r['build_seconds']:>8.2f} {r['n'] / r['build_seconds']:>11,.0f} "
                      f"{r['raw_mb'] / r['build_seconds']:>7.2f} {'':>7} {'':>9} {r['peak_rss_mb']:>11.0f}   "
-                     f"(raw {r['raw_mb']:.1f} MB, {r['jobs']} jobs; extract {per_core:,.1f} articles per CPU-second)")
+                     f"(raw {r['raw_mb']:.1f} MB, {r['jobs']} jobs, Arrow on {r.get('arrow_pool', '?')}; extract {per_core:,.1f} articles per CPU-second)")
         v, inc = r["validation_seconds"], r["incremental"]
         lines.append(f"{'':>7} checks: " + ", ".join(f"{k} {t:.2f}s" for k, t in v.items())
                      + f"; pandera/frictionless = {v['pandera'] / v['frictionless_csv']:.2f}")

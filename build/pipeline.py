@@ -31,6 +31,7 @@ from .extract import ArticleRows, extract_article, warm_up
 from .extract.speakers import SpeakerRef, merge_speakers, speaker_id
 from .files import libc
 from .ingest import Article, read_raw, with_texts
+from .memory import give_back_freed_memory, use_lean_arrow_pool
 from .publish import WrittenPiece, streamed
 from .tables import build_tables
 from .validate import BlockChecks, CheckProcess, ValidationError, key_bounds, provenance_by_table
@@ -567,16 +568,6 @@ def cache_checked_blocks(blocks: list[PublishedBlock], cache, written: dict[str,
     cache.prune_blocks(b.key for b in blocks)
 
 
-def give_back_freed_memory() -> None:
-    """Return the C heap's free pages to the system (glibc's ``malloc_trim``; elsewhere nothing).
-    glibc gives back only the top of its heap, so memory freed below it — the raw texts ingest
-    checked (~10 KB per article), a block's rows once it is written — would stay in the process's
-    RSS, and the build's memory would grow with the corpus although what it holds does not."""
-    trim = getattr(libc(), "malloc_trim", None)  # glibc's
-    if trim is not None:
-        trim(0)
-
-
 def _article_files(raw_dir: Path) -> int:
     """How many .txt files ``raw_dir`` holds (before ingest has checked them)."""
     try:
@@ -595,6 +586,7 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
     drops it. No table is held whole but speakers, made at the end from every block's.
     """
     options = options or BuildOptions()
+    use_lean_arrow_pool()  # less of what the streamed tables free stays resident (``memory``)
     with _open_cache(root, options) as cache, contextlib.ExitStack() as running:
         # the checks get a second process (pandera, frictionless), which imports and warms up while the build runs
         checker = running.enter_context(CheckProcess()) if _article_files(root / "raw") >= PARALLEL_MIN_ARTICLES else None

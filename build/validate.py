@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 from . import schemas
 from .errors import BuildError
 from .files import write_atomically
+from .memory import use_lean_arrow_pool
 
 MAX_REPORTED = 50
 log = logging.getLogger(__name__)
@@ -733,7 +734,8 @@ def _warm_up_frictionless() -> None:
 
 # What the second process can be asked, by name, and how it warms up for it, in the order the
 # build asks (the row checks of an incremental build come before frictionless's job).
-_JOBS = {"schema_rows": schema_row_problems, "frictionless": _frictionless_job}
+_JOBS = {"schema_rows": schema_row_problems, "frictionless": _frictionless_job,
+         "arrow_pool": use_lean_arrow_pool}  # the allocator in use there (tests)
 _WARM_UPS = (_warm_up_pandera, _warm_up_frictionless)
 
 
@@ -746,6 +748,7 @@ def serve_checks() -> None:
     import select
     import sys
 
+    use_lean_arrow_pool()  # as the build process does (``memory``)
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed goes to stderr, not into the replies
     warm_ups = list(_WARM_UPS)

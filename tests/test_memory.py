@@ -1,0 +1,83 @@
+"""The build's allocator (``memory``): Arrow allocates from jemalloc in the build's processes unless
+the user chose (ARROW_DEFAULT_MEMORY_POOL), and no choice changes a byte of the release."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from coalition_news.memory import ARROW_POOL, use_lean_arrow_pool
+from coalition_news.pipeline import BuildOptions, build
+from coalition_news.validate import CheckProcess
+from conftest import REPO, tree_bytes
+
+
+def _has_pool(name: str) -> bool:
+    try:
+        getattr(pa, f"{name}_memory_pool")()
+    except (NotImplementedError, pa.ArrowException):
+        return False
+    return True
+
+
+needs_lean_pool = pytest.mark.skipif(not _has_pool(ARROW_POOL), reason=f"this pyarrow has no {ARROW_POOL} allocator")
+
+
+@pytest.fixture
+def arrow_pool_restored():
+    """Each test leaves Arrow's default allocator as it found it."""
+    before = pa.default_memory_pool()
+    yield
+    pa.set_memory_pool(before)
+
+
+@needs_lean_pool
+def test_the_lean_pool_is_used_unless_the_user_chose_another(monkeypatch, arrow_pool_restored):
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    pa.set_memory_pool(pa.system_memory_pool())
+    assert use_lean_arrow_pool() == ARROW_POOL
+    assert pa.default_memory_pool().backend_name == ARROW_POOL
+
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "system")  # Arrow chose it when it started
+    pa.set_memory_pool(pa.system_memory_pool())
+    assert use_lean_arrow_pool() == "system"
+    assert pa.default_memory_pool().backend_name == "system"
+
+
+@needs_lean_pool
+def test_a_build_allocates_from_the_lean_pool(repo_copy, monkeypatch, arrow_pool_restored):
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    pa.set_memory_pool(pa.system_memory_pool())
+    build(repo_copy, BuildOptions(jobs=1, cache=False))
+    assert pa.default_memory_pool().backend_name == ARROW_POOL
+
+
+@needs_lean_pool
+def test_the_check_process_allocates_as_the_build_process_does(monkeypatch):
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    with CheckProcess() as checker:
+        assert checker._send("arrow_pool").result() == ARROW_POOL
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "system")
+    with CheckProcess() as checker:
+        assert checker._send("arrow_pool").result() == "system"
+
+
+def test_the_allocator_changes_no_byte_of_the_release(tmp_path):
+    """A clean build with Arrow's own default allocator writes the same bytes as one with the build's."""
+    built = {}
+    for pool in ("", "system"):
+        root = tmp_path / (pool or "lean")
+        shutil.copytree(REPO / "raw", root / "raw")
+        env = {**os.environ, "ARROW_DEFAULT_MEMORY_POOL": pool}
+        result = subprocess.run([sys.executable, "-m", "coalition_news", "--root", str(root), "build", "--no-cache"],
+                                capture_output=True, text=True, timeout=600, env=env)
+        assert result.returncode == 0, result.stderr
+        built[pool] = tree_bytes(root / "data")
+    assert built[""] == built["system"]
+    assert built[""] == tree_bytes(REPO / "data")
