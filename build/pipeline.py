@@ -418,7 +418,9 @@ def table_parts(articles: list[Article], options: BuildOptions, cache=None,
     the block cache; any other block is tabled from its articles' rows, cached or extracted. The
     workers extract the next block while this process tables the current one, so at most two
     blocks' rows are alive at a time. The texts of a block to extract or table are read when it
-    starts, from ``root``, when ingest left them unread (``read_raw(unread_ok=True)``).
+    starts, from ``root``, when ingest left them unread (``read_raw(unread_ok=True)``). Each block's
+    articles are let go once it is tabled: a caller that drops its own list of ``articles`` (as
+    ``build`` does) holds no more than a few blocks' articles at a time.
     """
     from .cache import article_key, block_key
 
@@ -466,14 +468,18 @@ def table_parts(articles: list[Article], options: BuildOptions, cache=None,
         for block in article_blocks(articles, options.batch):
             article_keys = [article_key(a) for a in block] if cache is not None else None
             blocks.append((block, article_keys, block_key(article_keys) if cache is not None else None))
+        del articles  # from here each block's articles go once it is tabled (~1 KB an article: 95 MB at 100k)
         aside = None
         if cache is not None:
             with stage("extract"):
                 aside = _blocks_aside(blocks, cache, workers, root)
+        blocks.reverse()
         waiting: _StartedBlock | None = None
-        for block, article_keys, key in blocks:
+        while blocks:
+            block, article_keys, key = blocks.pop()
             with stage("extract"):
                 started = start(block, article_keys, key, client, workers, aside)
+            del block
             if waiting is not None:
                 yield finish(waiting)  # tabled while the workers extract ``started``
             waiting = started
@@ -602,7 +608,9 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
         blocks: list[PublishedBlock] = []
         counts = dict.fromkeys(schemas.table_names(), 0)
         # 2 lines + 3 extract, per article; 4 tables, 5 validate and 6 publish, block by block
-        for part in table_parts(articles, options, cache, stage, root, workers):
+        parts = table_parts(articles, options, cache, stage, root, workers)
+        del articles  # ``table_parts`` lets each block's articles go once it is tabled
+        for part in parts:
             with stage("validate"):
                 checks.add(part.frames, fresh=not part.checked, provenance=part.provenance,
                            parents=None if part.checked else speaker_parents(part))
@@ -617,7 +625,6 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
                 counts[table] += len(df)
             del part
             give_back_freed_memory()
-        del articles
         with stage("tables"):
             whole = {"speakers": tables.frame("speakers", tables.keyed_speaker_rows(speakers))}
             counts["speakers"] = len(whole["speakers"])

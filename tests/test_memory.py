@@ -1,5 +1,6 @@
-"""The build's allocator (``memory``): Arrow allocates from jemalloc in the build's processes unless
-the user chose (ARROW_DEFAULT_MEMORY_POOL), and no choice changes a byte of the release."""
+"""The build's memory: Arrow allocates from jemalloc in the build's processes unless the user chose
+(ARROW_DEFAULT_MEMORY_POOL; ``memory``), and no choice changes a byte of the release; the articles
+are let go block by block (``pipeline.table_parts``)."""
 
 from __future__ import annotations
 
@@ -81,3 +82,24 @@ def test_the_allocator_changes_no_byte_of_the_release(tmp_path):
         built[pool] = tree_bytes(root / "data")
     assert built[""] == built["system"]
     assert built[""] == tree_bytes(REPO / "data")
+
+
+def test_table_parts_lets_each_blocks_articles_go_once_it_is_tabled(repo_copy):
+    """The build's list of articles (~1 KB an article) is let go block by block, not held to the end."""
+    import gc
+    import weakref
+
+    from coalition_news.ingest import read_raw
+    from coalition_news.pipeline import table_parts
+
+    articles = read_raw(repo_copy / "raw", unread_ok=True)
+    alive = [weakref.ref(a) for a in articles]
+    parts = table_parts(articles, BuildOptions(jobs=1, cache=False, batch=2), root=repo_copy)
+    del articles
+    left = []
+    for part in parts:
+        assert len(part.frames["articles"])
+        gc.collect()
+        left.append(sum(ref() is not None for ref in alive))
+    assert len(left) >= 2, "the test needs blocks"
+    assert left == sorted(left, reverse=True) and left[-1] == 0
