@@ -21,16 +21,20 @@ from .files import libc
 ARROW_POOL = "jemalloc"
 
 
+def lean_arrow_pool() -> pa.MemoryPool | None:
+    """``ARROW_POOL``'s pool, or None when this pyarrow was built without it."""
+    try:
+        return getattr(pa, f"{ARROW_POOL}_memory_pool")()
+    except (NotImplementedError, pa.ArrowException):
+        return None
+
+
 def use_lean_arrow_pool() -> str:
     """Make ``ARROW_POOL`` Arrow's default allocator in this process, when this pyarrow has it and
     ARROW_DEFAULT_MEMORY_POOL does not name another; return the allocator now in use."""
-    if not os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
-        try:
-            pool = getattr(pa, f"{ARROW_POOL}_memory_pool")()
-        except (NotImplementedError, pa.ArrowException):  # a pyarrow built without it
-            pass
-        else:
-            pa.set_memory_pool(pool)
+    pool = None if os.environ.get("ARROW_DEFAULT_MEMORY_POOL") else lean_arrow_pool()
+    if pool is not None:
+        pa.set_memory_pool(pool)
     return pa.default_memory_pool().backend_name
 
 

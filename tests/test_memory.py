@@ -13,21 +13,13 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from coalition_news.memory import ARROW_POOL, use_lean_arrow_pool
+from coalition_news.memory import ARROW_POOL, lean_arrow_pool, use_lean_arrow_pool
 from coalition_news.pipeline import BuildOptions, build
 from coalition_news.validate import CheckProcess
 from conftest import REPO, tree_bytes
 
 
-def _has_pool(name: str) -> bool:
-    try:
-        getattr(pa, f"{name}_memory_pool")()
-    except (NotImplementedError, pa.ArrowException):
-        return False
-    return True
-
-
-needs_lean_pool = pytest.mark.skipif(not _has_pool(ARROW_POOL), reason=f"this pyarrow has no {ARROW_POOL} allocator")
+needs_lean_pool = pytest.mark.skipif(lean_arrow_pool() is None, reason=f"this pyarrow has no {ARROW_POOL} allocator")
 
 
 @pytest.fixture
