@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from coalition_news.manifest import ManifestError, parse_manifest, read_manifest, dump_manifest
@@ -109,7 +111,7 @@ _TRICKY = st.one_of(
 def test_the_fast_path_and_yaml_agree_on_any_dumped_manifest(outlet, notes, reason, url):
     entry = SourceEntry("001_0123456789abcdef.txt", "b" * 64, outlet, url,
                         Published("2020-11", "month", "inferred", reason), "ar", notes)
-    text = dump_manifest([entry, SourceEntry(**{**entry.__dict__, "file": "002_0123456789abcdef.txt"})])
+    text = dump_manifest([entry, dataclasses.replace(entry, file="002_0123456789abcdef.txt")])
     try:
         fast = _parse_canonical(text)
     except _NotCanonical:
