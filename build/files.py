@@ -3,18 +3,35 @@ and sealed files, whose reader gets back exactly what was written or nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path`` (named for this process), then rename it
     over ``path`` in one step."""
+    with written_atomically(path) as out:
+        out.write(data)
+
+
+@contextlib.contextmanager
+def written_atomically(path: Path) -> Iterator[BinaryIO]:
+    """``write_atomically`` for a writer that streams: the file to write ``path``'s bytes to, renamed
+    over ``path`` when the block ends without an error (removed when it raises). A large pickle
+    dumped into it is never whole in memory, as ``pickle.dumps`` makes it."""
     tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
+    try:
+        with open(tmp, "wb") as out:
+            yield out
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(path)
 
 
@@ -27,6 +44,64 @@ def write_sealed(path: Path, data: bytes) -> None:
     """``write_atomically`` with the digest of ``data`` in a first line: ``read_sealed`` gives
     back exactly ``data``, or nothing, whatever happened to the file since."""
     write_atomically(path, _SEAL + hashlib.sha256(data).hexdigest().encode("ascii") + b"\n" + data)
+
+
+_CHUNK = 1 << 20  # what the streamed sealed files hold in memory at a time
+
+
+def _read_chunks(source: BinaryIO, size: int) -> Iterator[bytes]:
+    """The next ``size`` bytes of ``source``, a chunk at a time; OSError if it ends before."""
+    while size > 0:
+        chunk = source.read(min(_CHUNK, size))
+        if not chunk:
+            raise OSError(f"{getattr(source, 'name', 'a file')}: ended {size:,} bytes early")
+        size -= len(chunk)
+        yield chunk
+
+
+def write_sealed_range(path: Path, source: Path, start: int, end: int) -> None:
+    """``write_sealed(path, bytes start:end of source)``, streamed: the range is read twice (to
+    digest it, then to copy it), never held whole (a block's lines are ~5 MB at 100,000 articles)."""
+    with open(source, "rb") as data:
+        digest = hashlib.sha256()
+        data.seek(start)
+        for chunk in _read_chunks(data, end - start):
+            digest.update(chunk)
+        with written_atomically(path) as out:
+            out.write(_SEAL + digest.hexdigest().encode("ascii") + b"\n")
+            data.seek(start)
+            for chunk in _read_chunks(data, end - start):
+                out.write(chunk)
+
+
+def append_sealed(path: Path, out: BinaryIO) -> bool:
+    """Append what ``write_sealed`` wrote to ``path`` to ``out`` (a file open for writing, at its
+    end), streamed; False, with ``out`` as it was, when ``path`` is missing, unreadable or changed.
+
+    >>> import io, tempfile; path = Path(tempfile.mkdtemp()) / "kept"; out = io.BytesIO(); _ = out.write(b"head\\n")
+    >>> write_sealed(path, "سطر\\n".encode()); append_sealed(path, out), out.getvalue().decode()
+    (True, 'head\\nسطر\\n')
+    >>> _ = path.write_bytes(path.read_bytes().replace("سطر".encode(), "سطح".encode()))
+    >>> append_sealed(path, out), out.getvalue().decode()
+    (False, 'head\\nسطر\\n')
+    """
+    start = out.tell()
+    try:
+        with open(path, "rb") as sealed:
+            head = sealed.readline(len(_SEAL) + 65)
+            if not head.startswith(_SEAL) or not head.endswith(b"\n"):
+                return False
+            digest = hashlib.sha256()
+            for chunk in iter(lambda: sealed.read(_CHUNK), b""):
+                digest.update(chunk)
+                out.write(chunk)
+        if digest.hexdigest().encode("ascii") == head[len(_SEAL):-1]:
+            return True
+    except OSError:
+        pass
+    out.seek(start)
+    out.truncate()
+    return False
 
 
 def read_sealed(path: Path) -> bytes | None:

@@ -40,7 +40,7 @@ import pyarrow.parquet as pq
 from . import schemas
 from .csvtext import csv_chunks
 from .errors import BuildError
-from .files import libc as files_libc, read_sealed
+from .files import append_sealed, libc as files_libc
 from .validate import CheckProcess, ValidationError, check_written, frictionless_problems
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class CsvPiece(NamedTuple):
 
 class WrittenPiece(NamedTuple):
     """Where a piece's rows went in the CSV: bytes ``start:end``, ``rows`` records; ``kept``: copied
-    from lines an earlier build kept, sealed (``files.read_sealed``), after they had been read back
+    from lines an earlier build kept, sealed (``files.append_sealed``), after they had been read back
     against that build's Parquet file; not formatted in this build."""
 
     start: int
@@ -116,13 +116,11 @@ def write_csv(table: str, df: pd.DataFrame, out_dir: Path, pieces: list[CsvPiece
 def _copied(source: Path, out) -> bool:
     """Append the kept lines ``source`` to ``out``; False when they are gone (another build pruned
     them) or damaged: then the rows are formatted instead."""
-    lines = read_sealed(source)
-    if lines is None:
-        if source.exists():
-            log.warning("%s: kept CSV lines damaged; their rows are formatted again", source)
-        return False
-    out.write(lines)
-    return True
+    if append_sealed(source, out):  # streamed: a block's kept lines are never whole in memory
+        return True
+    if source.exists():
+        log.warning("%s: kept CSV lines damaged; their rows are formatted again", source)
+    return False
 
 
 def write_parquet(table: str, df: pd.DataFrame, out_dir: Path) -> None:
