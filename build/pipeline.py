@@ -630,7 +630,7 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
             give_back_freed_memory()
         release = running.enter_context(streamed(root / "data", checker, cache.frictionless_passed if cache is not None else None))
         checks = BlockChecks(checker=checker, elsewhere=SCHEMA_ROWS_ELSEWHERE)
-        speakers: list[tuple[str, SpeakerRef]] = []
+        speakers = tables.SpeakerFold()  # every block's, merged as they come
         blocks: list[PublishedBlock] = []
         counts = dict.fromkeys(schemas.table_names(), 0)
         # 2 lines + 3 extract, per article; 4 tables, 5 validate and 6 publish, block by block
@@ -645,14 +645,14 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
             if cache is not None and not part.checked:
                 with stage("tables"):
                     cache.stage_block(part.key, TablePart(part.frames, part.speakers, part.key))
-            speakers += part.speakers
+            speakers.add(part.speakers)
             blocks.append(PublishedBlock(part.key, not part.checked))
             for table, df in part.frames.items():
                 counts[table] += len(df)
             del part
             give_back_freed_memory()
         with stage("tables"):
-            whole = {"speakers": tables.frame("speakers", tables.keyed_speaker_rows(speakers))}
+            whole = {"speakers": tables.frame("speakers", tables.keyed_speaker_rows(speakers.refs.items()))}
             counts["speakers"] = len(whole["speakers"])
             del speakers
         with stage("validate"):

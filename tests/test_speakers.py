@@ -147,6 +147,22 @@ def test_merging_batches_then_their_merges_equals_merging_all(refs_and_batches):
 
 
 @settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(SPEAKER_REFS, st.integers(min_value=0, max_value=5)), max_size=40))
+def test_folding_the_blocks_merges_as_they_come_equals_merging_all(refs_and_blocks):
+    """A build folds each block's merged refs into the speakers seen so far (``tables.SpeakerFold``):
+    merges of merges, block after block, give the speakers of one merge of every ref."""
+    from coalition_news.tables import SpeakerFold, keyed_speaker_rows, speaker_rows
+
+    refs = [ref for ref, _ in refs_and_blocks]
+    fold = SpeakerFold()
+    for block in range(6):
+        fold.add(merge_speakers([ref for ref, b in refs_and_blocks if b == block]).items())
+    assert fold.refs == merge_speakers(refs) and len(fold) == len(merge_speakers(refs))
+    by_id = lambda row: row["speaker_id"]  # noqa: E731 (the table is sorted by it)
+    assert sorted(keyed_speaker_rows(fold.refs.items()), key=by_id) == sorted(speaker_rows(refs), key=by_id)
+
+
+@settings(max_examples=300, deadline=None)
 @given(SPEAKER_REFS)
 def test_a_speaker_named_once_is_merged_as_a_group_of_one(ref):
     """``merge_speakers`` takes a shortcut for a key with one ref (most speakers): the same ref."""
