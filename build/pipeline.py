@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import schemas, tables
-from .extract import ArticleRows, extract_article, warm_up
+from .extract import ArticleRows, extract_article, forget_text_memos, warm_up
 from .extract.speakers import SpeakerRef, merge_speakers, speaker_id
 from .files import libc
 from .ingest import Article, read_raw, with_texts
@@ -140,6 +140,11 @@ class Workers:
         if self.jobs > 1 and self._aside is None:
             self._aside = ProcessPoolExecutor(max_workers=1, initializer=_warm_worker, initargs=(os.getpid(),))
             self._aside.submit(int)
+
+    @property
+    def extracting(self) -> bool:
+        """Whether the workers extract (their pool is started): then this process only tables."""
+        return self._pool is not None
 
     @property
     def warm(self) -> bool:
@@ -650,6 +655,8 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
             for table, df in part.frames.items():
                 counts[table] += len(df)
             del part
+            if workers.extracting:
+                forget_text_memos()  # filled by this block's speaker keys only (``extract.forget_text_memos``)
             give_back_freed_memory()
         with stage("tables"):
             whole = {"speakers": tables.frame("speakers", tables.keyed_speaker_rows(speakers.refs.items()))}

@@ -125,3 +125,26 @@ def test_a_block_goes_to_the_block_cache_streamed_not_as_one_pickle_in_memory(tm
     cache.commit_block("block")
     again = cache.get_block("block")
     pd.testing.assert_frame_equal(again.frames["lines"], part.frames["lines"])
+
+
+def test_the_build_process_keeps_no_speaker_keys_from_block_to_block(repo_copy, monkeypatch):
+    """When workers extract, the build process only tables: the keys of a block's speakers, cached
+    as it merges them, are forgotten after the block (``extract.forget_text_memos``), so its caches
+    do not grow with the corpus. The release is the same."""
+    from coalition_news import pipeline, tables
+    from coalition_news.extract.speakers import _speaker_key
+    from coalition_news.lexicon import load_lexicon
+
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_ARTICLES", 1)
+    held, add = [], tables.SpeakerFold.add
+
+    def spy(fold, keyed):  # after each block is tabled, before it is let go
+        held.append(_speaker_key.cache_info().currsize)
+        add(fold, keyed)
+
+    monkeypatch.setattr(tables.SpeakerFold, "add", spy)
+    counts = build(repo_copy, BuildOptions(jobs=2, cache=False, batch=2))
+    assert len(held) >= 4, "the test needs blocks"
+    assert max(held[1:]) < counts["speakers"], held  # the first block's count may hold other tests' keys
+    assert load_lexicon.cache_info().currsize > 0  # lexicons and patterns are kept
+    assert tree_bytes(repo_copy / "data") == tree_bytes(REPO / "data")
