@@ -64,3 +64,16 @@ def test_bench_smoke_run(tmp_path):
     assert len(incremental["rebuilds"]) == 3 and round(incremental["rebuild_seconds"], 3) == sorted(incremental["rebuilds"])[1]
     (cached, total), = [map(int, m) for m in re.findall(r"(\d+) of (\d+) articles cached, 1 to extract", stdout)]
     assert 20 <= cached <= 22 and total == cached + 1 and "TOTAL" in stdout
+
+
+def test_the_peak_sampler_names_where_the_build_was_at_its_highs(repo_copy):
+    """bench/peaks.py builds a repository while a thread records each new high of its memory and
+    where the build was then (docs/performance.md, "What sets the peak")."""
+    out = subprocess.run([sys.executable, str(REPO / "bench" / "peaks.py"), "--root", str(repo_copy), "--top", "3",
+                          "--interval", "0.002", "--step", "0"],
+                         capture_output=True, text=True, timeout=300, check=True).stdout
+    head, *highs = out.strip().split("\n")
+    assert re.match(r"built 5 articles; peak \d+ MiB", head)
+    assert 1 <= len(highs) <= 3
+    assert all(re.match(r"\s*[\d.]+ s\s+\d+ MiB  \S+:\d+ ", line) for line in highs), highs
+    assert (repo_copy / "data" / "parquet" / "quotes.parquet").is_file()
