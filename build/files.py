@@ -7,6 +7,7 @@ import contextlib
 import ctypes
 import functools
 import hashlib
+import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,7 +44,12 @@ _SEAL = b"sha256 "
 def write_sealed(path: Path, data: bytes) -> None:
     """``write_atomically`` with the digest of ``data`` in a first line: ``read_sealed`` gives
     back exactly ``data``, or nothing, whatever happened to the file since."""
-    write_atomically(path, _SEAL + hashlib.sha256(data).hexdigest().encode("ascii") + b"\n" + data)
+    write_atomically(path, _seal_line(hashlib.sha256(data)) + data)
+
+
+def _seal_line(digest) -> bytes:
+    """The first line of a sealed file: ``sha256 <hex digest of the rest>``, then a newline (72 bytes)."""
+    return _SEAL + digest.hexdigest().encode("ascii") + b"\n"
 
 
 _CHUNK = 1 << 20  # what the streamed sealed files hold in memory at a time
@@ -60,18 +66,18 @@ def _read_chunks(source: BinaryIO, size: int) -> Iterator[bytes]:
 
 
 def write_sealed_range(path: Path, source: Path, start: int, end: int) -> None:
-    """``write_sealed(path, bytes start:end of source)``, streamed: the range is read twice (to
-    digest it, then to copy it), never held whole (a block's lines are ~5 MB at 100,000 articles)."""
-    with open(source, "rb") as data:
-        digest = hashlib.sha256()
+    """``write_sealed(path, bytes start:end of source)``, streamed, never held whole (a block's lines
+    are ~5 MB at 100,000 articles): the range is copied and digested in one read, and its seal line,
+    of a fixed length, written over a placeholder before the file is renamed into place."""
+    digest = hashlib.sha256()
+    with open(source, "rb") as data, written_atomically(path) as out:
+        out.write(bytes(len(_seal_line(digest))))
         data.seek(start)
         for chunk in _read_chunks(data, end - start):
             digest.update(chunk)
-        with written_atomically(path) as out:
-            out.write(_SEAL + digest.hexdigest().encode("ascii") + b"\n")
-            data.seek(start)
-            for chunk in _read_chunks(data, end - start):
-                out.write(chunk)
+            out.write(chunk)
+        out.seek(0)
+        out.write(_seal_line(digest))
 
 
 def append_sealed(path: Path, out: BinaryIO) -> bool:
@@ -88,15 +94,14 @@ def append_sealed(path: Path, out: BinaryIO) -> bool:
     start = out.tell()
     try:
         with open(path, "rb") as sealed:
-            head = sealed.readline(len(_SEAL) + 65)
-            if not head.startswith(_SEAL) or not head.endswith(b"\n"):
-                return False
             digest = hashlib.sha256()
-            for chunk in iter(lambda: sealed.read(_CHUNK), b""):
-                digest.update(chunk)
-                out.write(chunk)
-        if digest.hexdigest().encode("ascii") == head[len(_SEAL):-1]:
-            return True
+            head = sealed.readline(len(_seal_line(digest)))
+            if head.startswith(_SEAL) and head.endswith(b"\n"):
+                for chunk in iter(lambda: sealed.read(_CHUNK), b""):
+                    digest.update(chunk)
+                    out.write(chunk)
+                if head == _seal_line(digest):
+                    return True
     except OSError:
         pass
     out.seek(start)
@@ -113,14 +118,8 @@ def read_sealed(path: Path) -> bytes | None:
     >>> _ = path.write_bytes(path.read_bytes().replace("سطر".encode(), "سطح".encode())); read_sealed(path) is None
     True
     """
-    try:
-        sealed = path.read_bytes()
-    except OSError:
-        return None
-    head, newline, data = sealed.partition(b"\n")
-    if not newline or not head.startswith(_SEAL):
-        return None
-    return data if hashlib.sha256(data).hexdigest().encode("ascii") == head[len(_SEAL):] else None
+    out = io.BytesIO()
+    return out.getvalue() if append_sealed(path, out) else None
 
 
 @functools.cache
