@@ -7,6 +7,7 @@ normalised name, whatever spelling each article used.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 
 import pandas as pd
@@ -43,6 +44,9 @@ def keyed_speaker_rows(keyed: Iterable[tuple[str, SpeakerRef]]) -> list[dict]:
     ]
 
 
+_SHARED_FIELDS = ("kind", "title", "role", "affiliation")  # texts that recur across speakers
+
+
 class SpeakerFold:
     """The speakers of a build's blocks, merged as the blocks come: one ref per speaker, where a
     list of every block's refs held one per block that names them, and one copy of each title, role
@@ -67,10 +71,8 @@ class SpeakerFold:
                 self.refs[key] = self._sharing_texts(merge_keyed_speakers([(key, seen), (key, ref)])[key])
 
     def _sharing_texts(self, ref: SpeakerRef) -> SpeakerRef:
-        share = self._texts.setdefault
-        return SpeakerRef(ref.name, share(ref.kind, ref.kind), ref.title and share(ref.title, ref.title),
-                          ref.role and share(ref.role, ref.role), ref.affiliation and share(ref.affiliation, ref.affiliation),
-                          ref.name_latin, ref.wikidata_id, ref.scope)
+        shared = {field: self._texts.setdefault(text, text) for field in _SHARED_FIELDS if (text := getattr(ref, field))}
+        return dataclasses.replace(ref, **shared)
 
     def __len__(self) -> int:
         return len(self.refs)

@@ -180,8 +180,11 @@ def forget_text_memos() -> None:
     """
     import sys
 
+    from .. import text
+
+    packages = (f"{__name__}.", f"{text.__name__}.")  # extraction's modules: extract.* and text.*
     for name, module in list(sys.modules.items()):
-        if not name.startswith((f"{__package__}.", f"{__package__.rsplit('.', 1)[0]}.text.")):
+        if not name.startswith(packages):
             continue
         for value in vars(module).values():
             parameters = getattr(value, "cache_parameters", None)
