@@ -8,6 +8,7 @@ import dataclasses
 import shutil
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
@@ -60,6 +61,27 @@ def test_a_parquet_stream_writes_the_same_bytes_however_the_rows_arrive(rows, tm
     meta = pq.ParquetFile(tmp / "streamed.parquet").metadata
     assert meta.num_row_groups == -(-len(lines) // group)
     assert all(meta.row_group(i).num_rows == group for i in range(meta.num_row_groups - 1))
+
+
+def test_a_parquet_stream_holds_the_rows_not_yet_written_and_no_more(rows, tmp_path, monkeypatch):
+    """What a written row group used is freed: the rows left over for the next group stay in the
+    blocks they came in, not in a copy of the group they followed (a slice holds its parent's
+    buffers), and the empty table kept for its schema holds no block. Arrow's allocator counts."""
+    lines = pd.concat([build_tables(rows)["lines"]] * 40, ignore_index=True)
+    group = 1000
+    monkeypatch.setitem(publish.PARQUET_OPTIONS, "row_group_size", group)
+    group_bytes = pa.Table.from_pandas(lines.iloc[:group], preserve_index=False).nbytes
+    pieces = _cuts(lines, list(range(700, len(lines), 700)))  # each less than a group, never a multiple
+    before = pa.total_allocated_bytes()
+    stream = ParquetStream("lines", tmp_path / "streamed.parquet")
+    held = []
+    for piece in pieces:
+        stream.add(piece)
+        held.append(pa.total_allocated_bytes() - before)
+    assert len(lines) > 3 * group and stream._held_rows % 700  # groups were written, rows are left over
+    assert max(held) < group_bytes / 2, (held, group_bytes)
+    assert stream._empty.get_total_buffer_size() < 64
+    stream.close()
 
 
 def test_a_table_without_rows_streams_to_the_file_of_its_empty_frame(rows, tmp_path):
