@@ -68,11 +68,18 @@ def test_bench_smoke_run(tmp_path):
 
 def test_the_peak_sampler_names_where_the_build_was_at_its_highs(repo_copy):
     """bench/peaks.py builds a repository while a thread records each new high of its memory and
-    where the build was then (docs/performance.md, "What sets the peak")."""
+    where the build was then (docs/performance.md, "What sets the peak"); with ``--timeline``, what
+    the process holds after each block is written, by who holds it."""
     out = subprocess.run([sys.executable, str(REPO / "bench" / "peaks.py"), "--root", str(repo_copy), "--top", "3",
-                          "--interval", "0.002", "--step", "0"],
+                          "--interval", "0.002", "--step", "0", "--timeline"],
                          capture_output=True, text=True, timeout=300, check=True).stdout
-    head, *highs = out.strip().split("\n")
+    sampled, timeline = out.strip().split("\nafter each block written:\n")
+    names, *rows = [line.split() for line in timeline.split("\n")]
+    assert names[:4] == ["seconds", "rss", "py_blocks_k", "arrow"]
+    assert rows and all(len(row) == len(names) for row in rows)
+    seconds = [float(row[0]) for row in rows]
+    assert seconds == sorted(seconds) and all(int(row[1]) > 0 and int(row[2]) > 0 for row in rows)
+    head, *highs = sampled.split("\n")
     assert re.match(r"built 5 articles; peak \d+ MiB", head)
     assert 1 <= len(highs) <= 3
     for line in highs:
