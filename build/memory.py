@@ -13,11 +13,9 @@ import pyarrow as pa
 from .files import libc
 
 # Arrow's allocator for the build's processes, unless the user chose one (ARROW_DEFAULT_MEMORY_POOL,
-# which Arrow reads when it starts). Clean builds, 2 cores, measured 2026-12-07 (peak RSS of the
-# build process, `/usr/bin/time`): 10k articles jemalloc 567–582 MB, glibc 631–633, mimalloc
-# (pyarrow's default) 650–664; 20k 700 / 749 / 806; 100k jemalloc 986, mimalloc 1,127 — in the
-# same wall time. mimalloc keeps more of what is freed as a table streams through (~170 MB of
-# Arrow buffers live at any time, allocated and freed block after block).
+# which Arrow reads when it starts): jemalloc gave back more of what a streamed table frees, block
+# after block, than mimalloc (pyarrow's default) or glibc, in the same time (docs/performance.md,
+# "Arrow's allocator", has the figures).
 ARROW_POOL = "jemalloc"
 
 
