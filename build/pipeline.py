@@ -20,7 +20,7 @@ import logging
 import os
 import pickle
 import signal
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +35,7 @@ from .ingest import Article, read_raw, with_texts
 from .memory import give_back_freed_memory, use_lean_arrow_pool
 from .publish import WrittenPiece, streamed
 from .tables import build_tables
-from .validate import BlockChecks, CheckProcess, ValidationError, key_bounds, provenance_by_table
+from .validate import BlockChecks, CheckProcess, ValidationError, provenance_by_table
 
 log = logging.getLogger(__name__)
 
@@ -522,47 +522,6 @@ def table_parts(articles: list[Article], options: BuildOptions, cache=None,
                          counts.cached_articles, counts.articles, counts.articles - counts.cached_articles,
                          counts.cached_blocks, counts.blocks)
                 cache.prune(keys)
-
-
-def merge_table_parts(parts: list[dict[str, pd.DataFrame]], speakers: list[tuple[str, SpeakerRef]]) -> dict[str, pd.DataFrame]:
-    """The tables of consecutive batches (built without speakers) as one release: concatenated, in
-    primary-key order, with ``speakers`` (each batch's, with their ``speaker_key``) merged across
-    every batch (as ``build_tables`` does over all articles at once)."""
-    frames = {}
-    for table in schemas.table_names():
-        if table == "speakers":
-            frames[table] = tables.frame(table, tables.keyed_speaker_rows(speakers))
-        elif not parts:
-            frames[table] = tables.frame(table, [])
-        elif len(parts) == 1:
-            frames[table] = parts[0][table]
-        else:
-            key = schemas.primary_key(table)
-            df = pd.concat([p[table] for p in parts], ignore_index=True)
-            if not in_key_order([p[table] for p in parts], key):
-                df = df.sort_values(key, kind="mergesort", ignore_index=True)
-            frames[table] = df
-    return frames
-
-
-def in_key_order(frames: list[pd.DataFrame], key: list[str]) -> bool:
-    """Whether frames, each sorted by ``key``, are in ``key`` order one after the other: each
-    one's last key before the next one's first. Blocks hold consecutive articles, and the ids of
-    rows begin with their article's, so this usually holds and the concatenation needs no sort
-    (~0.4 s at 10,000 articles). Not always: "abc-a-q0001" sorts before "abc-q0001"."""
-    bounds = [key_bounds(f, key) for f in frames if len(f)]
-    return all(last < first for (_, last), (first, _) in zip(bounds, bounds[1:]))
-
-
-def tables_of_parts(parts: list[TablePart], stage: StageObserver = _no_observer) -> dict[str, pd.DataFrame]:
-    """The release's tables from its blocks' parts (speakers merged across them)."""
-    with stage("tables"):
-        return merge_table_parts([p.frames for p in parts], [keyed for p in parts for keyed in p.speakers])
-
-
-def tables_in_batches(article_batches: Iterable[list[ArticleRows]], stage: StageObserver = _no_observer) -> dict[str, pd.DataFrame]:
-    """The tables of consecutive batches of rows, merged (``table_part`` of each, then ``tables_of_parts``)."""
-    return tables_of_parts([table_part(rows) for rows in article_batches], stage)
 
 
 def block_lines(part: TablePart, cache) -> dict[str, Path | None]:

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coalition_news import cache as cache_mod
-from coalition_news import pipeline, schemas
+from coalition_news import pipeline, schemas, tables
 from coalition_news.cache import ExtractCache, article_key, extractor_fingerprint
 from coalition_news.distributed import article_block, read_partitioned, write_partitioned
 from coalition_news.files import read_sealed
@@ -305,10 +305,24 @@ def test_partitioned_parquet_reads_back_as_the_tables(serial_rows, tmp_path):
         pd.testing.assert_frame_equal(back, df)
 
 
+def _tables_of_batches(batches) -> dict[str, pd.DataFrame]:
+    """Each batch's ``table_part``, its tables concatenated in key order and its speakers merged
+    across batches, as ``build`` streams them (``tables.SpeakerFold`` aside)."""
+    parts = [pipeline.table_part(rows) for rows in batches]
+    frames = {}
+    for table in schemas.table_names():
+        if table == "speakers":
+            frames[table] = tables.frame(table, tables.keyed_speaker_rows([k for p in parts for k in p.speakers]))
+        else:
+            df = pd.concat([p.frames[table] for p in parts], ignore_index=True)
+            frames[table] = df.sort_values(schemas.primary_key(table), kind="mergesort", ignore_index=True)
+    return frames
+
+
 def test_tables_built_batch_by_batch_equal_tables_built_at_once(serial_rows, tmp_path):
     """Batches of two articles (speakers merged across batches) give the release of one batch."""
     batches = [serial_rows[i:i + 2] for i in range(0, len(serial_rows), 2)]
-    frames = pipeline.tables_in_batches(batches)
+    frames = _tables_of_batches(batches)
     whole = build_tables(serial_rows)
     assert list(frames) == list(whole)
     for table in whole:
@@ -539,25 +553,6 @@ def test_rows_that_fail_pandera_in_the_second_process_fail_the_build(repo_copy, 
     assert here and all(problem in str(failure.value) for problem in here)
     assert "quotes: article " in here[0] and "column attribution: isin" in here[0]
     assert tree_bytes(repo_copy / "data") == before
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.lists(st.text(alphabet="ab-q0", min_size=1, max_size=5), max_size=6), min_size=1, max_size=6))
-def test_merged_parts_are_in_primary_key_order_whether_or_not_they_are_sorted_again(groups):
-    """Parts hold consecutive articles; their rows' ids begin with the article's id, which can make
-    the concatenation unsorted ("abc-a-q" < "abc-q"). The merge sorts only when it must."""
-    ids = sorted({i for g in groups for i in g})
-    cut = sorted({len(g) for g in groups})
-    bounds = [0, *[min(c, len(ids)) for c in cut], len(ids)]
-    parts = []
-    for start, end in zip(bounds, bounds[1:]):
-        rows = [{"quote_id": f"{a}-q0001", "article_id": a, "line": 1, "char_start": 0, "char_end": 1, "text": "x"}
-                for a in ids[start:end]]
-        parts.append({t: (pipeline.tables.frame(t, rows) if t == "quotes" else pipeline.tables.frame(t, [])) for t in schemas.table_names() if t != "speakers"})
-    merged = pipeline.merge_table_parts(parts, [])["quotes"]
-    assert list(merged["quote_id"]) == sorted(f"{a}-q0001" for a in ids)
-    assert pipeline.in_key_order([p["quotes"] for p in parts], ["quote_id"]) == (
-        [q for p in parts for q in p["quotes"]["quote_id"]] == sorted(f"{a}-q0001" for a in ids))
 
 
 def test_a_build_with_frictionless_in_a_second_process_gives_the_same_release(repo_copy, monkeypatch):
