@@ -435,25 +435,26 @@ class StreamingRelease:
             self.failed = exc
 
     def finish(self) -> StagedRelease:
-        """Finish the files; start frictionless on the CSVs (in the second process ``checker``,
-        when given) and Parquet = CSV on a thread; return the release, to be committed: its files
-        checked, then swapped in."""
+        """Finish the files and start frictionless on the CSVs (in the second process ``checker``,
+        when given); return the release, to be committed: its files checked (Parquet = CSV then
+        starts, on a thread, beside frictionless), then swapped in."""
         running = []  # frictionless's job, started as soon as the CSVs are written
         start_frictionless = (lambda: running.append(self.checker.frictionless(self.staging_root, self.passed))) \
             if self.checker is not None else None
-        written, read_back = {}, None
+        written = {}
         if self.failed is None:
             try:
                 written = self.writer.close(start_frictionless)
-                # Parquet = CSV starts now, on a thread (Arrow's readers release the GIL), while the
-                # build runs its own checks: otherwise it would follow them (~0.4 s at 10,000 articles).
-                read_back = self.reader.submit(check_written, self.folder, written)
             except Exception as exc:
                 self.failed = exc
 
         def commit() -> None:
             if self.failed is not None:
                 raise self.failed
+            # Parquet = CSV reads the files back on a thread (Arrow's readers release the GIL) once
+            # the build has run its own checks, beside frictionless: not beside those checks, where
+            # its buffers were added to theirs at the build's peak (docs/performance.md).
+            read_back = self.reader.submit(check_written, self.folder, written)
             check_release(self.staging_root, running[0] if running else None, self.passed, read_back)
             swap_in(self.folder, self.data_dir)
 

@@ -555,6 +555,32 @@ def test_rows_that_fail_pandera_in_the_second_process_fail_the_build(repo_copy, 
     assert tree_bytes(repo_copy / "data") == before
 
 
+def test_the_written_files_are_read_back_once_the_build_has_checked_its_tables(repo_copy, monkeypatch):
+    """Parquet = CSV (``validate.check_written``, on a thread) starts once the build's own checks
+    (``BlockChecks.problems``: pandera, unique columns) are done, beside frictionless: run beside
+    them, its buffers were added to theirs at the build's peak (docs/performance.md, thirteenth round)."""
+    from coalition_news import publish, validate
+
+    events = []
+    problems, check_written = validate.BlockChecks.problems, publish.check_written
+
+    def checked_here(self):
+        events.append("build's checks started")
+        found = problems(self)
+        events.append("build's checks done")
+        return found
+
+    def read_back(*args):
+        events.append("read back")
+        return check_written(*args)
+
+    monkeypatch.setattr(validate.BlockChecks, "problems", checked_here)
+    monkeypatch.setattr(publish, "check_written", read_back)
+    build(repo_copy, BuildOptions(jobs=1, cache=False))
+    assert events == ["build's checks started", "build's checks done", "read back"]
+    assert tree_bytes(repo_copy / "data") == tree_bytes(REPO / "data")
+
+
 def test_a_build_with_frictionless_in_a_second_process_gives_the_same_release(repo_copy, monkeypatch):
     """Above PARALLEL_MIN_ARTICLES, frictionless runs in a second process while the tables are
     checked here; the release is the same, and the process is gone when the build ends."""
