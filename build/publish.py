@@ -319,16 +319,19 @@ def write_release(frames: dict[str, pd.DataFrame], out_dir: Path) -> dict[str, l
     return writer.close()
 
 
-def check_release(package_root: Path, running=None, passed: Path | None = None, written: Future | None = None) -> None:
+def check_release(package_root: Path, running=None, passed: Path | None = None,
+                  pieces: dict[str, list[WrittenPiece]] | None = None) -> None:
     """Checks of the written files under ``package_root/data``; raises ValidationError.
 
     Parquet = CSV (``check_written``: Arrow's readers, which release the GIL) runs on a second
     thread while frictionless (pure Python) checks the CSVs on this one, or, when ``running`` is
     its job in a second process (``validate.CheckProcess``), there. ``passed``: the file
     naming the CSV bytes frictionless passed last (``validate.frictionless_validate``).
-    ``written``: ``check_written``'s result, when it was started already."""
+    ``pieces``: where each CSV written piece by piece went (``ReleaseWriter.close``), for
+    ``check_written``. A build calls this once its own checks of the tables are done: beside them,
+    the read-back's buffers were added to theirs at the build's peak (docs/performance.md)."""
     with ThreadPoolExecutor(max_workers=1) as reader:
-        written = written or reader.submit(check_written, package_root / "data")
+        written = reader.submit(check_written, package_root / "data", pieces)
         conformance = frictionless_problems(package_root, running, passed)
         problems = written.result() + conformance
     if problems:
@@ -419,10 +422,9 @@ class StreamingRelease:
     A block that cannot be written (rows of the wrong type) stops the writing; the error is raised
     by ``commit``, after the build's own checks, which name bad rows better."""
 
-    def __init__(self, staging_root: Path, data_dir: Path, checker: CheckProcess | None,
-                 passed: Path | None, reader: ThreadPoolExecutor):
+    def __init__(self, staging_root: Path, data_dir: Path, checker: CheckProcess | None, passed: Path | None):
         self.staging_root, self.folder, self.data_dir = staging_root, staging_root / "data", data_dir
-        self.checker, self.passed, self.reader = checker, passed, reader
+        self.checker, self.passed = checker, passed
         self.writer = ReleaseWriter(self.folder, schemas.table_names())
         self.failed: BaseException | None = None
 
@@ -451,11 +453,7 @@ class StreamingRelease:
         def commit() -> None:
             if self.failed is not None:
                 raise self.failed
-            # Parquet = CSV reads the files back on a thread (Arrow's readers release the GIL) once
-            # the build has run its own checks, beside frictionless: not beside those checks, where
-            # its buffers were added to theirs at the build's peak (docs/performance.md).
-            read_back = self.reader.submit(check_written, self.folder, written)
-            check_release(self.staging_root, running[0] if running else None, self.passed, read_back)
+            check_release(self.staging_root, running[0] if running else None, self.passed, written)
             swap_in(self.folder, self.data_dir)
 
         return StagedRelease(self.folder, written, commit)
@@ -472,15 +470,13 @@ def streamed(data_dir: Path, checker: CheckProcess | None = None, passed: Path |
     """
     recover(data_dir)
     staging_root = data_dir.with_name(f"{data_dir.name}.tmp-{os.getpid()}")
-    reader = ThreadPoolExecutor(max_workers=1)
     release = None
     try:
-        release = StreamingRelease(staging_root, data_dir, checker, passed, reader)
+        release = StreamingRelease(staging_root, data_dir, checker, passed)
         yield release
     finally:
         if release is not None:
             release.writer.abandon()
-        reader.shutdown(wait=True)  # before the files it reads are removed
         shutil.rmtree(staging_root, ignore_errors=True)
 
 
