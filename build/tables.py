@@ -8,6 +8,7 @@ normalised name, whatever spelling each article used.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Iterable
 
 import pandas as pd
@@ -59,7 +60,6 @@ class SpeakerFold:
 
     def __init__(self) -> None:
         self.refs: dict[str, SpeakerRef] = {}
-        self._texts: dict[str, str] = {}
 
     def add(self, keyed: Iterable[tuple[str, SpeakerRef]]) -> None:
         """A block's refs with their ``speaker_key``, each already merged within the block."""
@@ -71,7 +71,7 @@ class SpeakerFold:
                 self.refs[key] = self._sharing_texts(merge_keyed_speakers([(key, seen), (key, ref)])[key])
 
     def _sharing_texts(self, ref: SpeakerRef) -> SpeakerRef:
-        shared = {field: self._texts.setdefault(text, text) for field in _SHARED_FIELDS if (text := getattr(ref, field))}
+        shared = {field: sys.intern(text) for field in _SHARED_FIELDS if (text := getattr(ref, field))}
         return dataclasses.replace(ref, **shared)
 
     def __len__(self) -> int:
