@@ -133,6 +133,32 @@ def test_hand_edits_outside_the_canonical_layout_are_read_by_yaml(edit):
     assert entry.published.date == "2020-11-15" and entry.manifest_line == 2
 
 
+@pytest.mark.parametrize("edit, says", [
+    (lambda t: t.replace("- file: ", "- - file: "), "not valid safe YAML"),   # a list inside the list
+    (lambda t: t.replace("- file: ", "file: "), "not valid safe YAML"),       # the entry's dash lost
+    (lambda t: "articles:\n", "holding a list"),                               # YAML reads null, not []
+])
+def test_what_yaml_refuses_the_fast_path_does_not_read(edit, says):
+    # The fast path once read "- - file:" as "- file:", and an entry without its dash as an entry.
+    text = edit(GOOD)
+    with pytest.raises(_NotCanonical):
+        _parse_canonical(text)
+    with pytest.raises(ManifestError, match=says):
+        parse_manifest(text)
+
+
+def test_an_invalid_entry_in_a_manifest_yaml_must_read_is_named_as_yaml_names_it():
+    # Entries are checked as the fast path reads them; a bad entry before the line where the layout
+    # ends must not hide the error YAML's reading finds (here a field given twice).
+    bad_then_off_layout = GOOD.replace("language: ar", "language: 'not a tag!'") + GOOD.replace("articles:\n", "").replace(
+        "000_", "001_").replace("  notes: null\n", "  notes: null\n  notes: null\n")
+    with pytest.raises(ManifestError, match="given twice"):
+        parse_manifest(bad_then_off_layout)
+    only_bad = GOOD.replace("language: ar", "language: 'not a tag!'")
+    with pytest.raises(ManifestError, match=r"sources.yaml:2: .*language"):
+        parse_manifest(only_bad)
+
+
 # --- make add inserts new entries into the existing text ---------------------------------------
 
 from coalition_news.manifest import with_entries_inserted  # noqa: E402
@@ -191,3 +217,28 @@ def test_make_add_inserts_from_the_first_read_as_a_second_parse_would(tmp_path_f
         expected = dump_manifest(manifest.entries + new_entries)
     assert (raw / "sources.yaml").read_text(encoding="utf-8") == expected
     assert [e.file for e in read_manifest(raw)] == sorted(e.file for e in manifest.entries + new_entries)
+
+
+def test_reading_a_large_manifest_makes_no_copy_of_its_text():
+    # The fast path once split the whole text into a list of lines to find its header, then copied
+    # the body twice and split it into entries: ~7 bytes allocated per character of the text at
+    # once (200 MB at 100,000 entries, a build's ingest peak). Read in place, the peak is the
+    # checked entries (~1.5 bytes per character) and one entry's text at a time.
+    import hashlib
+    import tracemalloc
+
+    from coalition_news.manifest import _entry_text
+
+    one = _entry_text(SourceEntry("000_0123456789abcdef.txt", "a" * 64, "وكالة الأنباء", None,
+                                  Published("2020-11", "month", "inferred", "The dateline prints it."), "ar", None))
+    digests = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(10_000)]
+    text = "articles:\n" + "".join(one.replace("000_0123456789abcdef", f"{i:06d}_{h[:16]}").replace("a" * 64, h)
+                                   for i, h in enumerate(digests))
+    tracemalloc.start()
+    try:
+        entries = parse_manifest(text)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [e.sha256 for e in entries] == digests and entries[-1].manifest_line == 1 + 11 * 9_999 + 1
+    assert peak < 3 * len(text), f"{peak / len(text):.1f} bytes allocated at once per character of the manifest"
