@@ -170,6 +170,8 @@ def check_raw(files: Mapping[str, bytes], entries: Iterable[SourceEntry], raw_la
     for name in sorted(present & set(by_name)):
         data, entry = files.get(name), by_name[name]
         digest, n_bytes = unread[name] if data is None else (sha256_hex(data), len(data))
+        if digest == entry.sha256:
+            digest = entry.sha256  # the same text: one string held per article, not two
         if digest in first_with_hash:
             problems.append(f"{raw_label}/{name}: same content as {raw_label}/{first_with_hash[digest]} (duplicate article)")
             continue
@@ -180,7 +182,6 @@ def check_raw(files: Mapping[str, bytes], entries: Iterable[SourceEntry], raw_la
                 f"registered {entry.sha256}; raw files are never edited (add a changed article as a new file)"
             )
             continue
-        digest = entry.sha256  # the same text: one string held per article, not two
         if data is None:
             articles.append(Article(entry.article_id, f"{raw_label}/{name}", None, digest, n_bytes, entry))
             continue
@@ -196,20 +197,23 @@ def check_raw(files: Mapping[str, bytes], entries: Iterable[SourceEntry], raw_la
 
 
 class _FilesOnDisk(Mapping):
-    """File name → bytes, each file read when it is asked for (``check_raw(keep_texts=False)``)."""
+    """File name → bytes of the files ``names`` in ``folder``, each read when it is asked for
+    (``check_raw(keep_texts=False)``)."""
 
-    def __init__(self, paths: dict[str, str]):
-        self._paths = paths
+    def __init__(self, folder: Path, names: set[str]):
+        self._folder, self._names = str(folder), names
 
     def __getitem__(self, name: str) -> bytes:
-        with open(self._paths[name], "rb") as f:
+        if name not in self._names:
+            raise KeyError(name)
+        with open(os.path.join(self._folder, name), "rb") as f:  # pathlib would intern every name
             return f.read()
 
     def __iter__(self):
-        return iter(self._paths)
+        return iter(self._names)
 
     def __len__(self) -> int:
-        return len(self._paths)
+        return len(self._names)
 
 
 @contextlib.contextmanager
@@ -245,40 +249,43 @@ def _read_raw(raw_dir: Path, unread_ok: bool) -> list[Article]:
     label = raw_dir.name
     entries = read_manifest(raw_dir)
     listed = {e.file for e in entries}
-    to_read: dict[str, str] = {}  # name → path of each file to read and check
+    to_read: set[str] = set()  # the files to read and check
     oversized: set[str] = set()
-    problems: list[str] = []
+    refused: list[tuple[str, str]] = []  # (file name, problem), in listing order
     checked = recall(CHECKED_RAW, frozenset())
     known_at, known = recall(RAW_STATS, (0, {})) if unread_ok else (0, {})
     stats: dict[str, tuple] = {}
     unread: dict[str, tuple[str, int]] = {}
     looked_at = time.time_ns()
-    with os.scandir(raw_dir) as listing:  # the file types come with the listing: no stat per file
-        found = sorted(listing, key=lambda e: e.name)
-    for item in found:
-        if item.name == MANIFEST_NAME or item.name.startswith("."):
-            continue
-        if not item.name.endswith(".txt") or item.is_symlink() or not item.is_file():
-            problems.append(f"{label}/{item.name}: unexpected entry in raw/ (only .txt articles and {MANIFEST_NAME} belong there; no folders or links)")
-            continue
-        st = item.stat()
-        if st.st_size > MAX_ARTICLE_BYTES:
-            problems.append(too_large(f"{label}/{item.name}", st.st_size))
-            if item.name not in listed:
-                problems.append(f"{label}/{item.name}: not listed in {label}/{MANIFEST_NAME} (register it with `make add FILE=...`)")
-            oversized.add(item.name)
-            continue
-        stat = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-        stats[item.name] = stat
-        seen = known.get(item.name)
-        if seen and seen[0] == stat and seen[1] in checked and max(stat[1], stat[2]) < known_at - RACY_NS:
-            unread[item.name] = (seen[1], stat[0])
-            continue
-        to_read[item.name] = item.path
+    # The file types come with the listing: no stat per file. Each entry is let go once looked at
+    # (a sorted list of them held ~250 bytes an article at once).
+    with os.scandir(raw_dir) as listing:
+        for item in listing:
+            name = item.name
+            if name == MANIFEST_NAME or name.startswith("."):
+                continue
+            if not name.endswith(".txt") or item.is_symlink() or not item.is_file():
+                refused.append((name, f"{label}/{name}: unexpected entry in raw/ (only .txt articles and {MANIFEST_NAME} belong there; no folders or links)"))
+                continue
+            st = item.stat()
+            if st.st_size > MAX_ARTICLE_BYTES:
+                refused.append((name, too_large(f"{label}/{name}", st.st_size)))
+                if name not in listed:
+                    refused.append((name, f"{label}/{name}: not listed in {label}/{MANIFEST_NAME} (register it with `make add FILE=...`)"))
+                oversized.add(name)
+                continue
+            stat = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+            stats[name] = stat
+            seen = known.get(name)
+            if seen and seen[0] == stat and seen[1] in checked and max(stat[1], stat[2]) < known_at - RACY_NS:
+                unread[name] = (seen[1], stat[0])
+                continue
+            to_read.add(name)
+    problems = [problem for _, problem in sorted(refused, key=lambda p: p[0])]  # in file-name order (stable)
     try:
         # Each file is read as it is checked. A build's articles come without their texts: each
         # block reads its own when it starts (``with_texts``), so none is held here.
-        articles = check_raw(_FilesOnDisk(to_read), [e for e in entries if e.file not in oversized], label, checked,
+        articles = check_raw(_FilesOnDisk(raw_dir, to_read), [e for e in entries if e.file not in oversized], label, checked,
                              unread, keep_texts=not unread_ok)
     except IngestError as exc:
         raise IngestError(problems + exc.problems) from None
