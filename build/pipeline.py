@@ -20,6 +20,7 @@ import logging
 import os
 import pickle
 import signal
+import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -257,9 +258,9 @@ class BlocksAside:
     while this process reads, checks and writes the cached blocks: each is submitted ahead of its
     turn, at most ``ahead`` not yet taken, so that their tables do not pile up in memory."""
 
-    def __init__(self, workers: Workers, blocks: list[tuple["PackedArticles", list[str], str]], root: Path | None,
+    def __init__(self, workers: Workers, blocks: list["WaitingBlock"], root: Path | None,
                  cache_root: Path, fingerprint: str, ahead: int = 2):
-        self.keys = {key for _, _, key in blocks}
+        self.keys = {block.key for block in blocks}
         self._workers = workers
         self._waiting = list(reversed(blocks))  # popped from the end: in block order
         self._running: dict[str, Future] = {}
@@ -269,8 +270,8 @@ class BlocksAside:
 
     def _submit(self) -> None:
         while self._waiting and len(self._running) < self._ahead:
-            packed, keys, key = self._waiting.pop()
-            self._running[key] = self._workers.submit_aside(table_block, packed.unpack(), keys, key, *self._args)
+            block = self._waiting.pop()
+            self._running[block.key] = self._workers.submit_aside(table_block, block.articles(), block.keys(), block.key, *self._args)
 
     def __contains__(self, key: str | None) -> bool:
         return key in self.keys
@@ -288,15 +289,14 @@ class BlocksAside:
 BLOCKS_ASIDE = 4
 
 
-def _blocks_aside(blocks: list[tuple["PackedArticles", list[str], str]], cache, workers: Workers,
-                  root: Path | None) -> BlocksAside | None:
+def _blocks_aside(blocks: list["WaitingBlock"], cache, workers: Workers, root: Path | None) -> BlocksAside | None:
     """The blocks not in the block cache, tabled aside (``BlocksAside``) when ``Workers.warm_aside``'s
     worker is running and they are few (``BLOCKS_ASIDE``), with fewer new articles than the workers
     take (``PARALLEL_MIN_ARTICLES``): an incremental build. Otherwise the worker is stopped."""
     if not workers.warm:
         return None
-    fresh = [b for b in blocks if not cache.has_block(b[2])]
-    if 0 < len(fresh) <= BLOCKS_ASIDE and sum(len(cache.missing(keys)) for _, keys, _ in fresh) < PARALLEL_MIN_ARTICLES:
+    fresh = [b for b in blocks if not cache.has_block(b.key)]
+    if 0 < len(fresh) <= BLOCKS_ASIDE and sum(len(cache.missing(b.keys())) for b in fresh) < PARALLEL_MIN_ARTICLES:
         return BlocksAside(workers, fresh, root, cache.root, cache.fingerprint)
     workers.end_aside()
     return None
@@ -368,25 +368,55 @@ def extract_all(articles: list[Article], options: BuildOptions | None = None) ->
                 for rows in _start_uncached(block, options, client, workers)()]
 
 
+class WaitingBlocks:
+    """The blocks of a build waiting their turn, in a temporary file (``table_parts``): each block
+    is one pickle of its articles and one of their cache keys, written once and read when needed.
+
+    As ``Article`` objects, waiting blocks held ~0.7 KB an article (70 MB at 100,000 articles);
+    pickled in memory, ~0.4 KB with their keys (400 MB at a million articles). On disk they hold
+    nothing but their place in the file, and a build's memory no longer grows with them."""
+
+    def __init__(self):
+        self._file = tempfile.TemporaryFile(prefix="coalition-news-blocks-")
+
+    def add(self, articles: list[Article], keys: list[str] | None, key: str | None) -> "WaitingBlock":
+        start = self._file.seek(0, os.SEEK_END)
+        self._file.write(pickle.dumps(articles, protocol=pickle.HIGHEST_PROTOCOL))
+        middle = self._file.tell()
+        self._file.write(pickle.dumps(keys, protocol=pickle.HIGHEST_PROTOCOL))
+        return WaitingBlock(self, start, middle, self._file.tell(), len(articles), key)
+
+    def read(self, start: int, end: int):
+        self._file.seek(start)
+        return pickle.loads(self._file.read(end - start))
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> "WaitingBlocks":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 @dataclass(frozen=True)
-class PackedArticles:
-    """A block's articles waiting for their turn, as one pickle (``table_parts``).
+class WaitingBlock:
+    """One block in ``WaitingBlocks``: where its articles and keys are, how many, its block key."""
 
-    A block's ``Article`` objects are ~0.7 KB an article of small Python objects (70 MB at 100,000
-    articles), allocated by ingest among its own garbage: held until their block comes, they keep
-    much of ingest's memory resident. One pickle per block is ~0.3 KB an article, in one
-    allocation that is given back whole when the block is unpacked.
-    """
-
-    data: bytes
+    shelf: WaitingBlocks
+    start: int
+    middle: int
+    end: int
     count: int
+    key: str | None  # its key in the block cache (None without the cache)
 
-    @classmethod
-    def of(cls, articles: list[Article]) -> "PackedArticles":
-        return cls(pickle.dumps(articles, protocol=pickle.HIGHEST_PROTOCOL), len(articles))
+    def articles(self) -> list[Article]:
+        return self.shelf.read(self.start, self.middle)
 
-    def unpack(self) -> list[Article]:
-        return pickle.loads(self.data)
+    def keys(self) -> list[str] | None:
+        """Its articles' keys in the extraction cache (None without the cache)."""
+        return self.shelf.read(self.middle, self.end)
 
     def __len__(self) -> int:
         return self.count
@@ -449,33 +479,32 @@ def table_parts(articles: list[Article], options: BuildOptions, cache=None,
     workers extract the next block while this process tables the current one, so at most two
     blocks' rows are alive at a time. The texts of a block to extract or table are read when it
     starts, from ``root``, when ingest left them unread (``read_raw(unread_ok=True)``). The blocks
-    wait their turn packed (``PackedArticles``): a caller that drops its own list of ``articles`` (as
+    wait their turn on disk (``WaitingBlocks``): a caller that drops its own list of ``articles`` (as
     ``build`` does) holds no ``Article`` but those of the blocks being extracted and tabled.
     """
     from .cache import article_key, block_key
 
     counts = _Counts()
-    keys: list[str] = []
 
-    def start(packed: PackedArticles, article_keys: list[str] | None, key: str | None, client, workers: Workers,
-              aside: BlocksAside | None) -> _StartedBlock:
+    def start(waiting: WaitingBlock, client, workers: Workers, aside: BlocksAside | None) -> _StartedBlock:
         counts.blocks += 1
-        counts.articles += len(packed)
+        counts.articles += len(waiting)
         if cache is None:
-            block = with_texts(packed.unpack(), root)
+            block = with_texts(waiting.articles(), root)
             extracting = _start_uncached(block, options, client, workers)
             return _StartedBlock(block, None, rows=lambda: (extracting(), 0))
-        keys.extend(article_keys)
-        part = cache.get_block(key)
+        article_keys = waiting.keys()
+        cache.keep(article_keys)  # their rows stay in the cache (``prune``)
+        part = cache.get_block(waiting.key)
         if part is not None:  # its articles are not needed
             counts.cached_blocks += 1
-            counts.cached_articles += len(packed)
-            return _StartedBlock([], key, part=part)
-        if aside is not None and key in aside:
-            counts.cached_articles += len(packed)  # less the articles extracted aside (``finish``)
-            return _StartedBlock([], key, aside=aside)
-        block = with_texts(packed.unpack(), root)
-        return _StartedBlock(block, key, rows=_start_cached(block, article_keys, options, cache, client, workers))
+            counts.cached_articles += len(waiting)
+            return _StartedBlock([], waiting.key, part=part)
+        if aside is not None and waiting.key in aside:
+            counts.cached_articles += len(waiting)  # less the articles extracted aside (``finish``)
+            return _StartedBlock([], waiting.key, aside=aside)
+        block = with_texts(waiting.articles(), root)
+        return _StartedBlock(block, waiting.key, rows=_start_cached(block, article_keys, options, cache, client, workers))
 
     def finish(started: _StartedBlock) -> TablePart:
         if started.part is not None:
@@ -495,22 +524,22 @@ def table_parts(articles: list[Article], options: BuildOptions, cache=None,
     with _dask_client(options) as client, contextlib.ExitStack() as running:
         if workers is None:
             workers = running.enter_context(Workers(worker_count(options.jobs), PARALLEL_MIN_ARTICLES))
-        blocks: list[tuple[PackedArticles, list[str] | None, str | None]] = []
+        shelf = running.enter_context(WaitingBlocks())
+        blocks: list[WaitingBlock] = []
         for block in article_blocks(articles, options.batch):
             article_keys = [article_key(a) for a in block] if cache is not None else None
-            blocks.append((PackedArticles.of(block), article_keys, block_key(article_keys) if cache is not None else None))
-        articles = block = None  # ingest's articles are let go: each block's wait packed (``PackedArticles``)
+            blocks.append(shelf.add(block, article_keys, block_key(article_keys) if cache is not None else None))
+        articles = block = article_keys = None  # ingest's articles are let go: each block waits on disk
         aside = None
         if cache is not None:
             with stage("extract"):
+                cache.start_keeping()
                 aside = _blocks_aside(blocks, cache, workers, root)
         blocks.reverse()
         waiting: _StartedBlock | None = None
         while blocks:
-            packed, article_keys, key = blocks.pop()
             with stage("extract"):
-                started = start(packed, article_keys, key, client, workers, aside)
-            del packed
+                started = start(blocks.pop(), client, workers, aside)
             if waiting is not None:
                 yield finish(waiting)  # tabled while the workers extract ``started``
             waiting = started
@@ -521,7 +550,7 @@ def table_parts(articles: list[Article], options: BuildOptions, cache=None,
                 log.info("extract: %d of %d articles cached, %d to extract; tables of %d of %d blocks cached",
                          counts.cached_articles, counts.articles, counts.articles - counts.cached_articles,
                          counts.cached_blocks, counts.blocks)
-                cache.prune(keys)
+                cache.prune()
 
 
 def block_lines(part: TablePart, cache) -> dict[str, Path | None]:

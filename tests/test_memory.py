@@ -79,7 +79,7 @@ def test_the_allocator_changes_no_byte_of_the_release(tmp_path):
 
 def test_table_parts_lets_each_blocks_articles_go_once_it_is_tabled(repo_copy):
     """Ingest's articles (~0.7 KB an article, scattered among ingest's garbage) are not held while
-    their blocks wait: each block waits packed (``PackedArticles``), and every article ingest made is
+    their blocks wait: each block waits on disk (``WaitingBlocks``), and every article ingest made is
     gone once the first block is tabled. (Before, they went block by block; before that, at the end.)"""
     import gc
     import weakref

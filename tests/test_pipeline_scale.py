@@ -274,6 +274,71 @@ def test_cache_ignores_rows_of_another_fingerprint_and_prunes_them(tmp_path, ser
     new.close()
 
 
+def test_the_rows_kept_are_those_of_every_block_the_build_named(tmp_path, serial_rows):
+    cache = ExtractCache.open(tmp_path, fingerprint="f")
+    cache.put_many([(k, serial_rows[0]) for k in ("a", "b", "c", "d")])
+    cache.start_keeping()
+    cache.keep(["a"])
+    cache.keep(["c", "a"])
+    assert cache.prune() == 2 and dict(cache.get_many(["a", "b", "c", "d"])).keys() == {"a", "c"}
+    cache.start_keeping()  # a new build names its own: nothing of the last one stays kept
+    cache.keep(["c"])
+    assert cache.prune() == 1 and len(cache) == 1
+    cache.close()
+
+
+def test_a_build_drops_the_cached_rows_of_an_article_no_longer_in_raw(repo_copy):
+    def cached_rows() -> int:
+        cache = ExtractCache.open(repo_copy, read_only=True)
+        try:
+            return len(cache)
+        finally:
+            cache.close()
+
+    build(repo_copy, BuildOptions(jobs=1))
+    assert cached_rows() == 5
+    gone = read_manifest(repo_copy / "raw")[0]
+    (repo_copy / "raw" / gone.file).unlink()
+    write_manifest(repo_copy / "raw", read_manifest(repo_copy / "raw")[1:])
+    build(repo_copy, BuildOptions(jobs=1))
+    assert cached_rows() == 4
+
+
+def test_blocks_wait_on_disk_and_come_back_as_they_were(repo_copy):
+    """``WaitingBlocks``: what a block waits with (its articles and their keys) is in a file, not
+    in memory; each comes back equal."""
+    import gc
+    import pickle
+    import tracemalloc
+
+    from coalition_news.cache import article_key
+    from coalition_news.ingest import read_raw
+    from coalition_news.pipeline import WaitingBlocks
+
+    articles = read_raw(repo_copy / "raw")
+
+    def blocks():  # three blocks of some size, each article a copy with a text of its own
+        copies = [dataclasses.replace(a, text=f"{a.text}{i}") for i in range(20) for a in articles]
+        return [copies[:40], copies[40:80], copies[80:]]
+
+    keys = [[article_key(a) for a in chunk] for chunk in blocks()]
+    size = sum(len(pickle.dumps(c)) + len(pickle.dumps(k)) for c, k in zip(blocks(), keys))
+    with WaitingBlocks() as shelf:
+        shelf.add(articles[:1], keys[0][:1], "warm")  # pickle's first use fills caches of its own
+        chunks = blocks()
+        tracemalloc.start()
+        try:
+            waiting = [shelf.add(c, k, f"block{i}") for i, (c, k) in enumerate(zip(chunks, keys))]
+            del chunks  # (pickling a text caches its UTF-8 in it: gone with the articles, as in a build)
+            gc.collect()
+            held, _ = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert held < size / 50, f"{held:,} bytes held for {size:,} bytes of waiting blocks"
+        assert [w.articles() for w in reversed(waiting)] == list(reversed(blocks()))
+        assert [w.keys() for w in waiting] == keys and [len(w) for w in waiting] == [40, 40, 20]
+
+
 def test_dask_extraction_equals_serial(articles, serial_rows, tmp_path):
     pytest.importorskip("dask.bag")
     distributed = pytest.importorskip("distributed")
