@@ -628,7 +628,7 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
         counts = dict.fromkeys(schemas.table_names(), 0)
         # 2 lines + 3 extract, per article; 4 tables, 5 validate and 6 publish, block by block
         parts = table_parts(articles, options, cache, stage, root, workers)
-        del articles  # ``table_parts`` packs them by block and lets them go (``PackedArticles``)
+        del articles  # ``table_parts`` puts them by block on disk and lets them go (``WaitingBlocks``)
         for part in parts:
             with stage("validate"):
                 checks.add(part.frames, fresh=not part.checked, provenance=part.provenance,
