@@ -24,6 +24,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -36,7 +37,7 @@ from .ingest import Article, read_raw, with_texts
 from .memory import give_back_freed_memory, use_lean_arrow_pool
 from .publish import WrittenPiece, streamed
 from .tables import build_tables
-from .validate import BlockChecks, CheckProcess, ValidationError, provenance_by_table
+from .validate import BlockChecks, CheckProcess, ValidationError, provenance_by_table, read_written
 
 log = logging.getLogger(__name__)
 
@@ -657,7 +658,7 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
             release.add(whole)
             staged_release = release.finish()                  # ... and frictionless, while ...
         with stage("validate"):
-            problems = checks.problems()                       # ... this process finishes its checks
+            problems = checks.problems(partial(read_written, staged_release.folder))  # ... this one finishes its checks
             if problems:
                 raise ValidationError(problems)
             give_back_freed_memory()  # what pandera and the last key checks freed, before the cache is written

@@ -26,7 +26,7 @@ import logging
 import math
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -327,7 +327,7 @@ class BlockChecks:
         self._held: dict[str, list[pd.DataFrame]] = {}   # fresh rows waiting for pandera
         self._held_rows = 0
         self._checked_here = False                         # whether pandera has run in this process
-        self._unique: dict[str, list[pd.DataFrame]] = {}  # the other unique columns, kept
+        self._digests: dict[str, dict[str, list[np.ndarray]]] = {}  # the other unique columns' values, as digests
 
     def add(self, frames: dict[str, pd.DataFrame], fresh: bool = True, provenance: dict[str, list[str]] | None = None,
             parents: dict[str, pd.DataFrame] | None = None) -> None:
@@ -358,10 +358,8 @@ class BlockChecks:
         unique = unique_fields(table)
         if fresh:
             self._keys += unique_problems(table, df, [c for c in unique if [c] == key]) + primary_key_problems(table, df)
-        across = _unique_across_blocks(table)
-        if across:
-            located = [c for c in ("article_id", "line") if c in df.columns and c not in across]
-            self._unique.setdefault(table, []).append(df[across + located])
+        for column in _unique_across_blocks(table):
+            self._digests.setdefault(table, {}).setdefault(column, []).append(value_digests(df[column]))
         if not len(df):
             return
         first, last = key_bounds(df, key)
@@ -422,23 +420,62 @@ class BlockChecks:
         self._sent_rows += self._held_rows
         self._job = self._checker.schema_rows(self._take_held())
 
-    def problems(self) -> list[str]:
-        """Everything found."""
+    def problems(self, written: Callable[[str, list[str]], pd.DataFrame] | None = None) -> list[str]:
+        """Everything found. ``written(table, columns)``: those columns of a table as written,
+        read back only when a digest of a unique column repeats across blocks (``value_digests``)."""
         self._collect_job()
         if self._held:
             self._check_held()
-        for table, kept in self._unique.items():
-            df = pd.concat(kept, ignore_index=True) if len(kept) > 1 else kept[0]
-            self._keys += unique_problems(table, df, _unique_across_blocks(table))
-        self._unique = {}
+        for table, columns in self._digests.items():
+            repeated = {c: _repeated_digests(np.concatenate(parts)) for c, parts in columns.items()}
+            if not any(len(r) for r in repeated.values()):
+                continue
+            if written is None:
+                raise ValueError(f"{table}: a value of {', '.join(c for c, r in repeated.items() if len(r))} may repeat "
+                                 "across blocks, and the written table is not given to say which")
+            across = _unique_across_blocks(table)
+            located = [c for c in ("article_id", "line") if c in schemas.field_names(table) and c not in across]
+            df = written(table, across + located)
+            suspects = np.zeros(len(df), dtype=bool)
+            for column, digests in repeated.items():
+                present = df[column].notna().to_numpy(dtype=bool)
+                suspects[np.flatnonzero(present)[np.isin(_as_keys(value_digests(df[column])), digests)]] = True
+            # the rows whose digests repeat, checked on their values: a digest two values share reports nothing
+            self._keys += unique_problems(table, df[suspects], across)
+        self._digests = {}
         return self._schema + self._provenance + self._dates + self._keys + self._foreign
 
 
 def _unique_across_blocks(table: str) -> list[str]:
     """The unique columns that block order does not keep unique: all but a one-column primary key
-    (an article's raw path and SHA-256). ``BlockChecks`` keeps them, alone, to the end."""
+    (an article's raw path and SHA-256). ``BlockChecks`` keeps their values' digests to the end."""
     key = schemas.primary_key(table)
     return [c for c in unique_fields(table) if [c] != key]
+
+
+# Two of pandas' 64-bit hashes of a value (SipHash with these keys, 16 bytes each): a 128-bit digest.
+# Kept for every row of a column instead of its values (16 bytes against ~40 to ~90 for an article's
+# raw path or SHA-256 in Arrow, and no concatenation of them all at the end).
+_DIGEST_KEYS = ("coalition-news-1", "coalition-news-2")
+
+
+def value_digests(column: pd.Series) -> np.ndarray:
+    """The 128-bit digests of a column's non-null values, in row order: an array of (n, 2) uint64.
+    Equal values have equal digests; two different values one digest, as good as never."""
+    values = column.dropna().to_numpy(dtype=object)
+    return np.stack([pd.util.hash_array(values, hash_key=key) for key in _DIGEST_KEYS], axis=1) if len(values) \
+        else np.empty((0, 2), dtype=np.uint64)
+
+
+def _as_keys(digests: np.ndarray) -> np.ndarray:
+    """Each row of an (n, 2) uint64 array as one comparable value (a 16-byte record)."""
+    return np.ascontiguousarray(digests).view(np.dtype((np.void, 16))).ravel()
+
+
+def _repeated_digests(digests: np.ndarray) -> np.ndarray:
+    """The digests that occur more than once (as ``_as_keys`` values)."""
+    keys, counts = np.unique(_as_keys(digests), return_counts=True)
+    return keys[counts > 1]
 
 
 # --- checks of the written files ------------------------------------------------------------
@@ -461,6 +498,13 @@ def read_csv_typed(table: str, path: Path) -> pd.DataFrame:
 
 def read_parquet_typed(table: str, path: Path) -> pd.DataFrame:
     return as_built(table, pq.read_table(path).to_pandas())
+
+
+def read_written(folder: Path, table: str, columns: list[str]) -> pd.DataFrame:
+    """Some columns of a table as written to the release ``folder`` (its Parquet), with the build's dtypes."""
+    df = pq.read_table(folder / "parquet" / f"{table}.parquet", columns=columns).to_pandas()
+    dtypes = schemas.pandas_dtypes(table)
+    return df.astype({c: dtypes[c] for c in columns})
 
 
 def as_built(table: str, df: pd.DataFrame) -> pd.DataFrame:

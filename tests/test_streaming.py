@@ -7,6 +7,7 @@ import csv
 import dataclasses
 import shutil
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -120,7 +121,12 @@ def _block_problems(parts, schema_rows=validate.SCHEMA_CHECK_ROWS) -> list[str]:
         checks.add(part.frames, provenance=part.provenance, parents=pipeline.speaker_parents(part))
         speakers += part.speakers
     checks.add_whole({"speakers": pipeline.tables.frame("speakers", pipeline.tables.keyed_speaker_rows(speakers))})
-    return checks.problems()
+    return checks.problems(lambda table, columns: _written(parts, table)[columns])
+
+
+def _written(parts, table: str) -> pd.DataFrame:
+    """A table as the blocks ``parts`` would write it: one after the other."""
+    return pd.concat([part.frames[table] for part in parts], ignore_index=True)
 
 
 def _whole_problems(frames, texts) -> list[str]:
@@ -169,6 +175,44 @@ def test_a_sha256_repeated_across_blocks_is_found(rows, texts):
     found = _block_problems(_blocks(bad, texts, 1))
     assert sorted(found) == sorted(_whole_problems(build_tables(bad), texts))
     assert sum("field_uniqueness" in p and "raw_sha256" in p for p in found) == 2
+
+
+def test_the_unique_columns_are_read_back_only_when_a_digest_repeats(rows, texts, monkeypatch):
+    """Across blocks, an article's raw path and SHA-256 are kept as 128-bit digests, not values;
+    the written table is read back only when one repeats. A digest two values share (forced here)
+    sends their rows to the exact check, which finds nothing."""
+    parts = _blocks(rows, texts, 1)
+    asked = []
+
+    def written(table, columns):
+        asked.append((table, columns))
+        return _written(parts, table)[columns]
+
+    def problems():
+        checks = validate.BlockChecks()
+        for part in parts:
+            checks.add(part.frames, provenance=part.provenance, parents=pipeline.speaker_parents(part))
+        return checks.problems(written)
+
+    assert problems() == [] and asked == []
+    monkeypatch.setattr(validate, "value_digests", lambda column: np.zeros((int(column.notna().sum()), 2), dtype=np.uint64))
+    assert problems() == [] and asked == [("articles", ["raw_path", "raw_sha256", "article_id"])]
+
+
+def test_block_checks_hold_none_of_a_blocks_arrow_memory(rows, texts):
+    """What the checks keep of a block once it is added is theirs: before, the articles' unique
+    columns were kept as frames that held the blocks' Arrow buffers to the end of the build."""
+    import gc
+
+    gc.collect()
+    before = pa.total_allocated_bytes()
+    parts = _blocks(rows, texts, 1)
+    checks = validate.BlockChecks()
+    for part in parts:
+        checks.add(part.frames, fresh=False)
+    del part, parts
+    gc.collect()
+    assert pa.total_allocated_bytes() == before, "the checks hold Arrow memory of blocks already added"
 
 
 def test_blocks_out_of_key_order_are_a_problem(rows, texts):
