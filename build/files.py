@@ -39,6 +39,7 @@ def written_atomically(path: Path) -> Iterator[BinaryIO]:
 # A sealed file: a first line naming the SHA-256 digest of the rest, then the bytes themselves
 # (SHA-256 has CPU instructions on x86 and ARM: ~1.4 GB/s here, BLAKE2b ~0.65).
 _SEAL = b"sha256 "
+_SEAL_LENGTH = len(_SEAL) + 64 + 1  # the seal line: its prefix, a SHA-256 in hex, a newline
 
 
 def write_sealed(path: Path, data: bytes) -> None:
@@ -71,7 +72,7 @@ def write_sealed_range(path: Path, source: Path, start: int, end: int) -> None:
     of a fixed length, written over a placeholder before the file is renamed into place."""
     digest = hashlib.sha256()
     with open(source, "rb") as data, written_atomically(path) as out:
-        out.write(bytes(len(_seal_line(digest))))
+        out.write(bytes(_SEAL_LENGTH))
         data.seek(start)
         for chunk in _read_chunks(data, end - start):
             digest.update(chunk)
@@ -95,7 +96,7 @@ def append_sealed(path: Path, out: BinaryIO) -> bool:
     try:
         with open(path, "rb") as sealed:
             digest = hashlib.sha256()
-            head = sealed.readline(len(_seal_line(digest)))
+            head = sealed.readline(_SEAL_LENGTH)
             if head.startswith(_SEAL) and head.endswith(b"\n"):
                 for chunk in iter(lambda: sealed.read(_CHUNK), b""):
                     digest.update(chunk)
