@@ -648,7 +648,7 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
                 forget_text_memos()  # filled by this block's speaker keys only (``extract.forget_text_memos``)
             give_back_freed_memory()
         with stage("tables"):
-            whole = {"speakers": tables.frame("speakers", tables.keyed_speaker_rows(speakers.refs.items()))}
+            whole = {"speakers": tables.speakers_frame(speakers.refs.items())}
             counts["speakers"] = len(whole["speakers"])
             del speakers
         with stage("validate"):

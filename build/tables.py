@@ -22,8 +22,18 @@ ROW_TABLES = ("lines", "quotes", "speaker_mentions", "figures", "events")
 
 def frame(table: str, rows: Iterable[dict]) -> pd.DataFrame:
     """A DataFrame of ``rows`` with exactly the schema's columns and dtypes, sorted by primary key."""
+    return _typed(table, pd.DataFrame.from_records(list(rows), columns=list(schemas.pandas_dtypes(table))))
+
+
+def frame_of_columns(table: str, columns: dict[str, list]) -> pd.DataFrame:
+    """``frame`` of rows given column by column (the columns the schema does not declare are left out)."""
     dtypes = schemas.pandas_dtypes(table)
-    df = pd.DataFrame.from_records(list(rows), columns=list(dtypes))
+    n = len(next(iter(columns.values()), []))
+    return _typed(table, pd.DataFrame({c: columns[c] if c in columns else [None] * n for c in dtypes}))
+
+
+def _typed(table: str, df: pd.DataFrame) -> pd.DataFrame:
+    dtypes = schemas.pandas_dtypes(table)
     for col, dtype in dtypes.items():
         if dtype.startswith("datetime64"):
             df[col] = pd.to_datetime(df[col]).astype(dtype)
@@ -35,6 +45,16 @@ def frame(table: str, rows: Iterable[dict]) -> pd.DataFrame:
 def speaker_rows(refs: Iterable[SpeakerRef]) -> list[dict]:
     """One row per speaker, merged across every article that names them."""
     return keyed_speaker_rows(keyed_speakers(refs))
+
+
+def speakers_frame(keyed: Iterable[tuple[str, SpeakerRef]]) -> pd.DataFrame:
+    """``frame("speakers", keyed_speaker_rows(keyed))``, made column by column: no dict a speaker
+    (~0.7 KB each, ~140 MB for the 200,000 speakers of a 300k build, at the end of the build)."""
+    merged = merge_keyed_speakers(keyed)
+    columns = {"speaker_id": [speaker_id(key) for key in merged], "name_key": list(merged)}
+    for field in dataclasses.fields(SpeakerRef):
+        columns[field.name] = [getattr(ref, field.name) for ref in merged.values()]
+    return frame_of_columns("speakers", columns)
 
 
 def keyed_speaker_rows(keyed: Iterable[tuple[str, SpeakerRef]]) -> list[dict]:
@@ -82,8 +102,9 @@ def build_tables(article_rows: list[ArticleRows], speakers: bool = True) -> dict
     """All tables, keyed by name, in the data package's order (without ``speakers`` when False: a
     batch of a larger build leaves the merge across articles to the end)."""
     rows: dict[str, list[dict]] = {"articles": [r.article for r in article_rows]}
-    if speakers:
-        rows["speakers"] = speaker_rows(ref for r in article_rows for ref in r.speakers)
     for table in ROW_TABLES:
         rows[table] = [row for r in article_rows for row in getattr(r, table)]
-    return {table: frame(table, rows[table]) for table in schemas.table_names() if table in rows}
+    frames = {table: frame(table, table_rows) for table, table_rows in rows.items()}
+    if speakers:
+        frames["speakers"] = speakers_frame(keyed_speakers(ref for r in article_rows for ref in r.speakers))
+    return {table: frames[table] for table in schemas.table_names() if table in frames}

@@ -292,3 +292,16 @@ def test_a_surname_with_a_rank_and_a_compound_name_written_joined():
     assert [(q.speaker.name, q.attribution) for q in quotes] == [
         ("رامي عبد الرحمن", "explicit"), ("رامي عبد الرحمن", "surname"),
         ("شون روبرتسون", "explicit"), ("شون روبرتسون", "surname")]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(SPEAKER_REFS, max_size=30))
+def test_the_speakers_table_made_column_by_column_is_the_table_of_its_rows(refs):
+    """``tables.speakers_frame`` (no dict a speaker) equals ``frame`` of ``keyed_speaker_rows``."""
+    import pandas as pd
+
+    from coalition_news.extract.speakers import keyed_speakers
+    from coalition_news.tables import frame, keyed_speaker_rows, speakers_frame
+
+    keyed = list(keyed_speakers(refs))
+    pd.testing.assert_frame_equal(speakers_frame(keyed), frame("speakers", keyed_speaker_rows(keyed)))
