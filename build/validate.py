@@ -496,22 +496,23 @@ def read_csv_typed(table: str, path: Path) -> pd.DataFrame:
     return df
 
 
-def read_parquet_typed(table: str, path: Path) -> pd.DataFrame:
-    return as_built(table, pq.read_table(path).to_pandas())
+def read_parquet_typed(table: str, path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A published Parquet file (``columns`` of it, or all) read back with the build's dtypes."""
+    return as_built(table, pq.read_table(path, columns=columns).to_pandas(), columns)
 
 
 def read_written(folder: Path, table: str, columns: list[str]) -> pd.DataFrame:
     """Some columns of a table as written to the release ``folder`` (its Parquet), with the build's dtypes."""
-    df = pq.read_table(folder / "parquet" / f"{table}.parquet", columns=columns).to_pandas()
-    dtypes = schemas.pandas_dtypes(table)
-    return df.astype({c: dtypes[c] for c in columns})
+    return read_parquet_typed(table, folder / "parquet" / f"{table}.parquet", columns)
 
 
-def as_built(table: str, df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` (read from a release file) with the dtypes the build made it with ("string", no
-    categoricals), to compare with the build's frames; users' loader is ``load.typed``."""
+def as_built(table: str, df: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+    """``df`` (read from a release file: every column, or ``columns``) with the dtypes the build
+    made it with ("string", no categoricals), to compare with the build's frames; users' loader is
+    ``load.typed``."""
     for c, d in schemas.pandas_dtypes(table).items():
-        df[c] = (pd.to_datetime(df[c]) if d.startswith("datetime64") else df[c]).astype(d)
+        if columns is None or c in columns:
+            df[c] = (pd.to_datetime(df[c]) if d.startswith("datetime64") else df[c]).astype(d)
     return df
 
 
