@@ -202,22 +202,17 @@ class ExtractCache:
             self.db.executemany("INSERT OR REPLACE INTO rows (key, fingerprint, data) VALUES (?, ?, ?)", rows)
         return len(rows)
 
-    def start_keeping(self) -> None:
-        """Begin again the list of the articles whose rows ``prune`` keeps (``keep``)."""
-        with self.db:
-            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key TEXT PRIMARY KEY)")
-            self.db.execute("DELETE FROM keep")
-
     def keep(self, keys: Iterable[str]) -> None:
-        """Add ``keys`` to the articles whose rows ``prune`` keeps: a build adds each block's as it
-        comes, and holds none of them (a temporary table is on disk: ~12 MB of keys at 100,000 articles)."""
+        """Add ``keys`` to the articles whose rows the next ``prune`` keeps: a build adds each block's
+        as it comes, and holds none of them (a temporary table is on disk: ~12 MB of keys at 100,000
+        articles). The table is this connection's, and ``prune`` empties it."""
         with self.db:
             self.db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key TEXT PRIMARY KEY)")
             self.db.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((k,) for k in keys))
 
     def prune(self, keep: Iterable[str] = ()) -> int:
-        """Drop rows of other fingerprints and of articles not kept (``keep``, since
-        ``start_keeping``, and ``keep`` given here); return how many."""
+        """Drop rows of other fingerprints and of articles not kept (``keep`` since the last prune,
+        and ``keep`` given here); return how many."""
         self.keep(keep)
         with self.db:
             cursor = self.db.execute(

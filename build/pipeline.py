@@ -534,7 +534,6 @@ def table_parts(articles: list[Article], options: BuildOptions, cache=None,
         aside = None
         if cache is not None:
             with stage("extract"):
-                cache.start_keeping()
                 aside = _blocks_aside(blocks, cache, workers, root)
         blocks.reverse()
         waiting: _StartedBlock | None = None

@@ -277,12 +277,10 @@ def test_cache_ignores_rows_of_another_fingerprint_and_prunes_them(tmp_path, ser
 def test_the_rows_kept_are_those_of_every_block_the_build_named(tmp_path, serial_rows):
     cache = ExtractCache.open(tmp_path, fingerprint="f")
     cache.put_many([(k, serial_rows[0]) for k in ("a", "b", "c", "d")])
-    cache.start_keeping()
     cache.keep(["a"])
     cache.keep(["c", "a"])
     assert cache.prune() == 2 and dict(cache.get_many(["a", "b", "c", "d"])).keys() == {"a", "c"}
-    cache.start_keeping()  # a new build names its own: nothing of the last one stays kept
-    cache.keep(["c"])
+    cache.keep(["c"])  # the next build names its own: nothing of the last one stays kept
     assert cache.prune() == 1 and len(cache) == 1
     cache.close()
 
