@@ -378,7 +378,7 @@ def _parse_checked(text: str, path: str, known: Mapping[bytes, SourceEntry] | No
     digests: list[bytes] = []
     read = _canonical_entries(text, known or {})
 
-    def numbered() -> Iterator[tuple[int, Any]]:
+    def read_numbered() -> Iterator[tuple[int, Any]]:
         for line, digest, raw in read:
             digests.append(digest)
             yield line, raw
@@ -386,7 +386,7 @@ def _parse_checked(text: str, path: str, known: Mapping[bytes, SourceEntry] | No
     try:
         try:
             # each entry is checked as it is read: never are all held twice, as text and as dicts
-            entries = list(_checked_entries(numbered(), path))
+            entries = list(_checked_entries(read_numbered(), path))
         except ManifestError:
             for _ in read:  # is the rest in the layout too? If not, YAML's reading names the error
                 pass
