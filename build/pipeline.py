@@ -608,7 +608,8 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
     The release streams (docs/performance.md): block by block (at most ``options.batch`` articles),
     the workers extract the next block while this process tables the current one, checks it
     (``validate.BlockChecks``) and writes its rows to the staged files (``publish.streamed``), then
-    drops it. No table is held whole but speakers, made at the end from every block's.
+    drops it. No table is held whole: the speakers, merged block by block into a temporary
+    database (``tables.SpeakerFold``), are read back from it a frame at a time at the end.
     """
     options = options or BuildOptions()
     use_lean_arrow_pool()  # less of what the streamed tables free stays resident (``memory``)
@@ -623,7 +624,7 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
             give_back_freed_memory()
         release = running.enter_context(streamed(root / "data", checker, cache.frictionless_passed if cache is not None else None))
         checks = BlockChecks(checker=checker, elsewhere=SCHEMA_ROWS_ELSEWHERE)
-        speakers = tables.SpeakerFold()  # every block's, merged as they come
+        speakers = running.enter_context(contextlib.closing(tables.SpeakerFold()))  # every block's, merged as they come
         blocks: list[PublishedBlock] = []
         counts = dict.fromkeys(schemas.table_names(), 0)
         # 2 lines + 3 extract, per article; 4 tables, 5 validate and 6 publish, block by block
@@ -646,15 +647,21 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
             if workers.extracting:
                 forget_text_memos()  # filled by this block's speaker keys only (``extract.forget_text_memos``)
             give_back_freed_memory()
-        with stage("tables"):
-            whole = {"speakers": tables.speakers_frame(speakers.refs.items())}
-            counts["speakers"] = len(whole["speakers"])
-            del speakers
+        speaker_frames = speakers.frames()  # the speakers table, a frame at a time in primary-key order
+        while True:
+            with stage("tables"):
+                part_of_speakers = next(speaker_frames, None)
+            if part_of_speakers is None:
+                break
+            with stage("validate"):
+                checks.add({"speakers": part_of_speakers})
+            with stage("publish"):
+                release.add({"speakers": part_of_speakers})
+            counts["speakers"] += len(part_of_speakers)
+            del part_of_speakers
         with stage("validate"):
-            checks.add_whole(whole)
             checks.start_schema_rows()                         # pandera in the second process ...
         with stage("publish"):
-            release.add(whole)
             staged_release = release.finish()                  # ... and frictionless, while ...
         with stage("validate"):
             problems = checks.problems(partial(read_written, staged_release.folder))  # ... this one finishes its checks
@@ -663,7 +670,7 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
             give_back_freed_memory()  # what pandera and the last key checks freed, before the cache is written
         if cache is not None:
             with stage("tables"):
-                block_csvs = {t: pieces for t, pieces in staged_release.written.items() if t not in whole}
+                block_csvs = {t: pieces for t, pieces in staged_release.written.items() if t != "speakers"}
                 cache_checked_blocks(blocks, cache, block_csvs, staged_release.folder / "csv")
         with stage("publish"):
             staged_release.commit()                            # 6 the files checked, then swapped in

@@ -306,9 +306,10 @@ class BlockChecks:
     - Keys: within each block tabled in this build (a cached block's keys and references are its
       own, and passed when it was cached), and the block's first key after the previous block's last — each
       block is sorted, so then no key repeats across blocks. Other unique columns (an article's
-      raw path and SHA-256) are kept, alone, and checked at the end.
+      raw path and SHA-256, a speaker's name key) are kept as digests, and checked at the end.
     - Foreign keys: within each block, whose rows refer to rows of their own articles; a table the
-      build makes at the end (speakers) is given per block as the ``parents`` the block names.
+      build makes at the end (speakers, then added like a block, a part at a time in key order)
+      is given per block as the ``parents`` the block names.
     """
 
     def __init__(self, schema_rows: int = SCHEMA_CHECK_ROWS, checker: "CheckProcess | None" = None, elsewhere: int = 0):
@@ -383,14 +384,6 @@ class BlockChecks:
         for table, df in frames.items():
             self._held.setdefault(table, []).append(df)
             self._held_rows += len(df)
-
-    def add_whole(self, frames: dict[str, pd.DataFrame]) -> None:
-        """Whole tables made at the end (speakers): every check, the row checks too."""
-        self._hold(frames)
-        for table, df in frames.items():
-            self._keys += key_problems(table, df)
-            for fk in schemas.foreign_keys(table):
-                self._foreign += foreign_key_problems(table, df, fk, frames[fk.resource])
 
     def _sent(self, frames: dict[str, pd.DataFrame]) -> bool:
         """Whether a fresh block's rows went to the second process for pandera, as they come: the

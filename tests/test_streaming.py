@@ -120,7 +120,7 @@ def _block_problems(parts, schema_rows=validate.SCHEMA_CHECK_ROWS) -> list[str]:
     for part in parts:
         checks.add(part.frames, provenance=part.provenance, parents=pipeline.speaker_parents(part))
         speakers += part.speakers
-    checks.add_whole({"speakers": pipeline.tables.frame("speakers", pipeline.tables.keyed_speaker_rows(speakers))})
+    checks.add({"speakers": pipeline.tables.frame("speakers", pipeline.tables.keyed_speaker_rows(speakers))})
     return checks.problems(lambda table, columns: _written(parts, table)[columns])
 
 
