@@ -8,6 +8,7 @@ normalised name, whatever spelling each article used.
 from __future__ import annotations
 
 import dataclasses
+import operator
 import sqlite3
 from collections.abc import Iterable, Iterator
 
@@ -68,6 +69,7 @@ def keyed_speaker_rows(keyed: Iterable[tuple[str, SpeakerRef]]) -> list[dict]:
 # Speakers per frame read back from the fold (``SpeakerFold.frames``): ~6 MB of rows (~300 bytes each in pandas).
 SPEAKER_FRAME_ROWS = 20_000
 _REF_FIELDS = tuple(f.name for f in dataclasses.fields(SpeakerRef))
+_ref_values = operator.attrgetter(*_REF_FIELDS)  # ``dataclasses.astuple`` without its deep copy
 
 
 class SpeakerFold:
@@ -81,8 +83,12 @@ class SpeakerFold:
     """
 
     def __init__(self) -> None:
-        # "": a temporary database in a file of its own, with SQLite's page cache (2 MB) in memory
+        # "": a temporary database in a file of its own, with SQLite's page cache (2 MB) in memory;
+        # thrown away whole when closed or on any error, so it needs no rollback journal nor syncs
+        # (a third less time to fold: 0.77 → 0.52 s for 70,000 speakers in 100 blocks)
         self._db = sqlite3.connect("")
+        self._db.execute("PRAGMA journal_mode = OFF")
+        self._db.execute("PRAGMA synchronous = OFF")
         columns = ", ".join(_REF_FIELDS)
         self._db.execute(f"CREATE TABLE fold (name_key TEXT PRIMARY KEY, speaker_id TEXT NOT NULL, {columns}) WITHOUT ROWID")
         self._insert = f"INSERT INTO fold VALUES (?, ?, {', '.join('?' for _ in _REF_FIELDS)})"
@@ -148,10 +154,6 @@ class SpeakerFold:
 def _speaker_frame(names: tuple[str, ...], rows: list[tuple]) -> pd.DataFrame:
     return frame_of_columns("speakers", {name: [row[i] for row in rows] for i, name in enumerate(names)})
 
-
-def _ref_values(ref: SpeakerRef) -> tuple:
-    """``dataclasses.astuple(ref)`` without its deep copy (the fields are strings and None)."""
-    return tuple(getattr(ref, name) for name in _REF_FIELDS)
 
 
 def build_tables(article_rows: list[ArticleRows], speakers: bool = True) -> dict[str, pd.DataFrame]:
