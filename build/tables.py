@@ -69,6 +69,7 @@ def keyed_speaker_rows(keyed: Iterable[tuple[str, SpeakerRef]]) -> list[dict]:
 # Speakers per frame read back from the fold (``SpeakerFold.frames``): ~6 MB of rows (~300 bytes each in pandas).
 SPEAKER_FRAME_ROWS = 20_000
 _REF_FIELDS = tuple(f.name for f in dataclasses.fields(SpeakerRef))
+_REF_COLUMNS = ", ".join(_REF_FIELDS)  # the fold's columns after its key and id, in SQL
 _ref_values = operator.attrgetter(*_REF_FIELDS)  # ``dataclasses.astuple`` without its deep copy
 
 
@@ -89,8 +90,7 @@ class SpeakerFold:
         self._db = sqlite3.connect("")
         self._db.execute("PRAGMA journal_mode = OFF")
         self._db.execute("PRAGMA synchronous = OFF")
-        columns = ", ".join(_REF_FIELDS)
-        self._db.execute(f"CREATE TABLE fold (name_key TEXT PRIMARY KEY, speaker_id TEXT NOT NULL, {columns}) WITHOUT ROWID")
+        self._db.execute(f"CREATE TABLE fold (name_key TEXT PRIMARY KEY, speaker_id TEXT NOT NULL, {_REF_COLUMNS}) WITHOUT ROWID")
         self._insert = f"INSERT INTO fold VALUES (?, ?, {', '.join('?' for _ in _REF_FIELDS)})"
         self._update = f"UPDATE fold SET {', '.join(f'{c} = ?' for c in _REF_FIELDS)} WHERE name_key = ?"
 
@@ -118,14 +118,14 @@ class SpeakerFold:
         out = {}
         for i in range(0, len(keys), per_query):
             some = keys[i:i + per_query]
-            query = f"SELECT name_key, {', '.join(_REF_FIELDS)} FROM fold WHERE name_key IN ({', '.join('?' for _ in some)})"
+            query = f"SELECT name_key, {_REF_COLUMNS} FROM fold WHERE name_key IN ({', '.join('?' for _ in some)})"
             out.update((key, SpeakerRef(*values)) for key, *values in self._db.execute(query, some))
         return out
 
     @property
     def refs(self) -> dict[str, SpeakerRef]:
         """Every speaker kept, by ``speaker_key`` (the whole fold in memory: for tests)."""
-        query = f"SELECT name_key, {', '.join(_REF_FIELDS)} FROM fold ORDER BY name_key"
+        query = f"SELECT name_key, {_REF_COLUMNS} FROM fold ORDER BY name_key"
         return {key: SpeakerRef(*values) for key, *values in self._db.execute(query)}
 
     def frames(self, rows: int | None = None) -> Iterator[pd.DataFrame]:
@@ -141,8 +141,7 @@ class SpeakerFold:
                 yield _speaker_frame(names, held)
                 held = []
             held.append(row)
-        if held or not len(self):  # no speakers: one empty frame, for the table's files
-            yield _speaker_frame(names, held)
+        yield _speaker_frame(names, held)  # the last rows; with no speakers, an empty frame for the table's files
 
     def close(self) -> None:
         self._db.close()

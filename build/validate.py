@@ -441,7 +441,8 @@ class BlockChecks:
 
 def _unique_across_blocks(table: str) -> list[str]:
     """The unique columns that block order does not keep unique: all but a one-column primary key
-    (an article's raw path and SHA-256). ``BlockChecks`` keeps their values' digests to the end."""
+    (an article's raw path and SHA-256, a speaker's name key). ``BlockChecks`` keeps their values'
+    digests to the end."""
     key = schemas.primary_key(table)
     return [c for c in unique_fields(table) if [c] != key]
 
