@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
+from . import pickles
 from .files import write_atomically
 
 T = TypeVar("T")
@@ -83,4 +84,4 @@ def _write(name: str, key: str, value: object) -> None:
     if _folder is None:
         return
     _folder.mkdir(parents=True, exist_ok=True)
-    write_atomically(_folder / f"{name}.pickle", pickle.dumps((f"{_fingerprint}\n{key}", value), protocol=pickle.HIGHEST_PROTOCOL))
+    write_atomically(_folder / f"{name}.pickle", pickles.dumps((f"{_fingerprint}\n{key}", value)))

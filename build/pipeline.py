@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import schemas, tables
+from . import pickles, schemas, tables
 from .extract import ArticleRows, extract_article, forget_text_memos, warm_up
 from .extract.speakers import SpeakerRef, merge_speakers, speaker_id
 from .files import libc
@@ -382,7 +382,7 @@ class WaitingBlocks:
 
     def add(self, articles: list[Article], keys: list[str] | None, key: str | None) -> "WaitingBlock":
         start = self._file.seek(0, os.SEEK_END)
-        self._file.write(pickle.dumps(articles, protocol=pickle.HIGHEST_PROTOCOL))
+        self._file.write(pickles.dumps(articles))
         middle = self._file.tell()
         self._file.write(pickle.dumps(keys, protocol=pickle.HIGHEST_PROTOCOL))
         return WaitingBlock(self, start, middle, self._file.tell(), len(articles), key)
