@@ -8,7 +8,8 @@ byte-identical to a serial build.
 
 ``publish_partitioned`` writes each table as ``<out>/<table>/article_block=NNNNN/part-0.parquet``
 (1,000 articles per block, by the article's running number), for corpora too large to read as
-one file. ``pyarrow.dataset.dataset(out / "quotes", partitioning="hive")`` (or DuckDB's
+one file. It streams each published Parquet file a row group at a time (``partition_file``), so its
+memory does not grow with the corpus. ``pyarrow.dataset.dataset(out / "quotes", partitioning="hive")`` (or DuckDB's
 ``read_parquet('…/quotes/*/*.parquet', hive_partitioning=true)``) reads a table back whole.
 """
 
@@ -17,16 +18,20 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+from collections import Counter, OrderedDict
+from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import schemas
 from .extract import ArticleRows, extract_article
 from .ingest import Article
-from .publish import PARQUET_OPTIONS
+from .publish import ParquetStream
 
 ARTICLES_PER_BLOCK = 1000
 PARTITION_COLUMN = "article_block"
@@ -99,41 +104,126 @@ def extract_with_dask(articles: list[Article], *, scheduler: str | None = None, 
 
 # --- partitioned Parquet --------------------------------------------------------------------
 
+# Partitions open at once. A partition's file is closed after its last row (``block_ends``), so
+# only blocks whose rows interleave are open together: ids sort as text, and past 999 blocks
+# interleave ("5000_…" < "50000_…" < "5001_…"). Past this many (ids of some other scheme) the one
+# unused longest is closed, and rows of it that come later go to its next file (``part-1.parquet``).
+MAX_OPEN_PARTITIONS = 64
+# Rows read from the published file at a time (one row group of it).
+READ_ROWS = 65_536
+
+
+def article_blocks(article_ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """``"012345_0123abcd…"`` → 12: each article's running number // ARTICLES_PER_BLOCK."""
+    numbers = pc.list_element(pc.split_pattern(article_ids, "_", max_splits=1), 0)
+    return pc.cast(numbers, pa.int64()).to_numpy() // ARTICLES_PER_BLOCK
+
+
 def article_block(article_id: pd.Series) -> pd.Series:
-    """``"012345_0123abcd…"`` → ``"00012"``: the article's running number // ARTICLES_PER_BLOCK."""
-    number = article_id.str.split("_", n=1).str[0].astype("int64")
-    return (number // ARTICLES_PER_BLOCK).map(lambda b: f"{b:05d}")
+    """``"012345_0123abcd…"`` → ``"00012"``: ``article_blocks``, as the partition's name."""
+    blocks = article_blocks(pa.array(article_id, type=pa.string()))
+    return pd.Series([f"{b:05d}" for b in blocks], index=article_id.index, dtype=object)
+
+
+def block_ends(article_id_batches: Iterable[pa.Array | pa.ChunkedArray]) -> dict[int, int]:
+    """For each block, the position of its last row in a table's ``article_id`` column, given in
+    consecutive batches."""
+    ends: dict[int, int] = {}
+    offset = 0
+    for ids in article_id_batches:
+        blocks = article_blocks(ids)
+        found, first_from_end = np.unique(blocks[::-1], return_index=True)
+        ends.update(zip(found.tolist(), (offset + len(blocks) - 1 - first_from_end).tolist()))
+        offset += len(blocks)
+    return ends
+
+
+class PartitionWriter:
+    """One table's partitions, written as its rows stream by in key order: each run of rows of one
+    block goes on in that block's file (``ParquetStream``: row groups of a fixed size), closed after
+    the block's last row (``ends``, from ``block_ends``). What is held is a row group being read
+    and, for each block open, less than a row group, whatever the table's size."""
+
+    def __init__(self, table: str, folder: Path, ends: dict[int, int]):
+        self.table, self.folder, self.ends = table, folder, ends
+        self.written: list[Path] = []
+        self._open: OrderedDict[int | None, ParquetStream] = OrderedDict()  # least recently used first
+        self._files: Counter[int | None] = Counter()  # files started for each block
+        self._rows = 0  # rows added so far
+
+    def add(self, rows: pa.Table) -> None:
+        offset, self._rows = self._rows, self._rows + len(rows)
+        if "article_id" not in rows.column_names or not len(rows):
+            if len(rows) or not self.written:  # a table of no article (the speakers), or no rows: one file
+                self._stream(None).add_arrow(rows)
+            return
+        blocks = article_blocks(rows.column("article_id"))
+        # Each block's rows of the batch, copied (``take``): a slice would keep the whole batch
+        # alive for as long as its block's file holds it.
+        order = np.argsort(blocks, kind="stable")
+        found, first = np.unique(blocks[order], return_index=True)
+        for block, start, end in zip(found.tolist(), first.tolist(), [*first[1:].tolist(), len(order)]):
+            where = order[start:end]
+            self._stream(block).add_arrow(rows.take(where))
+            if self.ends.get(block) == offset + int(where[-1]):  # its last row
+                self._open.pop(block).close()
+
+    def _stream(self, block: int | None) -> ParquetStream:
+        stream = self._open.get(block)
+        if stream is None:
+            folder = self.folder if block is None else self.folder / f"{PARTITION_COLUMN}={block:05d}"
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"part-{self._files[block]}.parquet"
+            self._files[block] += 1
+            stream = self._open[block] = ParquetStream(self.table, path)
+            self.written.append(path)
+            if len(self._open) > MAX_OPEN_PARTITIONS:
+                self._open.popitem(last=False)[1].close()
+        self._open.move_to_end(block)
+        return stream
+
+    def close(self) -> list[Path]:
+        while self._open:
+            self._open.popitem(last=False)[1].close()
+        return self.written
 
 
 def write_partitioned(frames: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
     """Write every table, split by article block; a table without ``article_id`` stays one file."""
     written: list[Path] = []
     for table, df in frames.items():
-        schema = schemas.arrow_schema(table)
-        if "article_id" in df.columns and len(df):
-            groups = df.groupby(article_block(df["article_id"]), sort=True)
-        else:
-            groups = [(None, df)]
-        for block, part in groups:
-            folder = out_dir / table / (f"{PARTITION_COLUMN}={block}" if block is not None else "")
-            folder.mkdir(parents=True, exist_ok=True)
-            arrow = pa.Table.from_pandas(part, schema=schema, preserve_index=False)
-            path = folder / "part-0.parquet"
-            pq.write_table(arrow, path, **PARQUET_OPTIONS)
-            written.append(path)
+        rows = pa.Table.from_pandas(df, schema=schemas.arrow_schema(table), preserve_index=False)
+        ends = block_ends([rows.column("article_id")]) if "article_id" in rows.column_names else {}
+        writer = PartitionWriter(table, out_dir / table, ends)
+        writer.add(rows)
+        written += writer.close()
     return written
 
 
-def publish_partitioned(data_dir: Path, out_dir: Path) -> None:
-    """The release in ``data_dir`` partitioned (``write_partitioned``), one table read at a time:
-    written to ``<out_dir>.tmp-PID`` then swapped into place; a failure leaves ``out_dir`` as it was."""
-    from .validate import read_parquet_typed
+def partition_file(table: str, source: Path, out_dir: Path) -> list[Path]:
+    """A published Parquet file of ``table`` partitioned into ``out_dir/table``, read twice a row
+    group at a time: its ``article_id`` column for where each block ends, then its rows."""
+    with pq.ParquetFile(source) as parquet:
+        has_ids = "article_id" in parquet.schema_arrow.names
+        ends = block_ends(batch.column(0) for batch in parquet.iter_batches(
+            batch_size=READ_ROWS, columns=["article_id"], use_threads=False)) if has_ids else {}
+        writer = PartitionWriter(table, out_dir / table, ends)
+        for batch in parquet.iter_batches(batch_size=READ_ROWS, use_threads=False):
+            writer.add(pa.Table.from_batches([batch]))
+        if parquet.metadata.num_rows == 0:
+            writer.add(parquet.schema_arrow.empty_table())
+    return writer.close()
 
+
+def publish_partitioned(data_dir: Path, out_dir: Path) -> None:
+    """The release in ``data_dir`` partitioned (``partition_file``), each table streamed from its
+    Parquet file: written to ``<out_dir>.tmp-PID`` then swapped into place; a failure leaves
+    ``out_dir`` as it was."""
     staging = out_dir.with_name(f"{out_dir.name}.tmp-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     try:
         for table in schemas.table_names():
-            write_partitioned({table: read_parquet_typed(table, data_dir / "parquet" / f"{table}.parquet")}, staging)
+            partition_file(table, data_dir / "parquet" / f"{table}.parquet", staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

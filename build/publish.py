@@ -157,6 +157,12 @@ class ParquetStream:
         else:  # the same table as ``from_pandas`` gives, without its per-call cost (~2–5 ms a block)
             schema = self._empty.schema
             arrow = pa.Table.from_arrays([pa.array(df[f.name], type=f.type, from_pandas=True) for f in schema], schema=schema)
+        self.add_arrow(arrow)
+
+    def add_arrow(self, arrow: pa.Table) -> None:
+        """Rows already in the table's Arrow schema (read from a published file, say)."""
+        if self._empty is None:
+            self._empty = arrow.schema.empty_table()
         if len(arrow):
             self._held.append(arrow)
             self._held_rows += len(arrow)
@@ -174,9 +180,14 @@ class ParquetStream:
         self._writer.write_table(group, row_group_size=rows)
         self._held, self._held_rows = ([rest] if len(rest) else []), len(rest)
 
-    def close(self) -> None:
+    def flush(self) -> None:
+        """Write the rows held now, as a row group however small (``distributed.PartitionWriter``
+        writes a partition's run of rows before it turns to another partition)."""
         if self._held_rows:
             self._write_group(self._held_rows)
+
+    def close(self) -> None:
+        self.flush()
         if self._writer is not None:
             self._writer.close()
         elif self._empty is not None:

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,12 +21,13 @@ from hypothesis import strategies as st
 from coalition_news import cache as cache_mod
 from coalition_news import pipeline, schemas, tables
 from coalition_news.cache import ExtractCache, article_key, extractor_fingerprint
-from coalition_news.distributed import article_block, read_partitioned, write_partitioned
+from coalition_news import distributed
+from coalition_news.distributed import article_block, partition_file, read_partitioned, write_partitioned
 from coalition_news.files import read_sealed
 from coalition_news.ingest import IngestError, read_raw
 from coalition_news.manifest import read_manifest, write_manifest
 from coalition_news.pipeline import BuildOptions, build, extract_all, extract_parallel, extract_serial
-from coalition_news.publish import write_release
+from coalition_news.publish import PARQUET_OPTIONS, write_release
 from coalition_news.tables import build_tables
 from coalition_news.validate import ValidationError
 
@@ -366,6 +369,88 @@ def test_partitioned_parquet_reads_back_as_the_tables(serial_rows, tmp_path):
             if d.startswith("datetime64"):
                 back[c] = pd.to_datetime(back[c]).astype(d)
         pd.testing.assert_frame_equal(back, df)
+
+
+def _lines_of(article_ids: list[str], per_article: int = 3) -> pd.DataFrame:
+    """A lines table of made-up articles (``per_article`` lines each), in key order as published:
+    ids sort as text, so "1000_…" comes before "100_…"."""
+    ids = sorted(article_ids)
+    line = list(range(1, per_article + 1)) * len(ids)
+    df = pd.DataFrame({
+        "article_id": [a for a in ids for _ in range(per_article)], "line": line,
+        "char_start": [10 * n for n in line], "char_end": [10 * n + 9 for n in line],
+        "text": [f"سطر {n} من الخبر" for n in line], "kind": "body", "repeat_of": None,
+    })
+    return df.astype(schemas.pandas_dtypes("lines"))
+
+
+def _published(df: pd.DataFrame, path: Path) -> Path:
+    from coalition_news.publish import ParquetStream
+
+    stream = ParquetStream("lines", path)
+    stream.add(df)
+    stream.close()
+    return path
+
+
+# Running numbers past 999 are not zero-padded: blocks 0, 1, 10 and 100 interleave when sorted as text.
+_INTERLEAVED = [f"{n:03d}_{n:016x}" for n in (*range(95, 115), *range(995, 1015), *range(9995, 10015), 100000, 100001)]
+
+
+def test_partition_file_streams_each_block_into_one_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(distributed, "READ_ROWS", 7)  # many batches, each cutting across blocks
+    df = _lines_of(_INTERLEAVED)
+    written = partition_file("lines", _published(df, tmp_path / "lines.parquet"), tmp_path / "parts")
+    blocks = article_block(df["article_id"])
+    assert sorted(p.parent.name for p in written) == [f"article_block={b}" for b in sorted(set(blocks))]
+    assert {p.name for p in written} == {"part-0.parquet"}
+    for path in written:
+        block = path.parent.name.split("=")[1]
+        part = pq.read_table(path).to_pandas().astype(schemas.pandas_dtypes("lines"))
+        pd.testing.assert_frame_equal(part, df[blocks == block].reset_index(drop=True))
+    back = read_partitioned(tmp_path / "parts", "lines").astype(schemas.pandas_dtypes("lines"))
+    pd.testing.assert_frame_equal(back, df)
+
+
+def test_partition_file_equals_partitions_of_the_whole_table(tmp_path, monkeypatch):
+    """Streamed from the published file, a row group at a time, the partitions are the bytes of
+    the whole table's (``write_partitioned``)."""
+    monkeypatch.setattr(distributed, "READ_ROWS", 5)
+    df = _lines_of(_INTERLEAVED)
+    streamed = partition_file("lines", _published(df, tmp_path / "lines.parquet"), tmp_path / "streamed")
+    whole = write_partitioned({"lines": df}, tmp_path / "whole")
+    assert sorted(p.relative_to(tmp_path / "streamed") for p in streamed) == sorted(p.relative_to(tmp_path / "whole") for p in whole)
+    assert tree_bytes(tmp_path / "streamed") == tree_bytes(tmp_path / "whole")
+
+
+def test_partitions_past_the_open_limit_go_on_in_a_next_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(distributed, "READ_ROWS", 4)
+    monkeypatch.setattr(distributed, "MAX_OPEN_PARTITIONS", 1)
+    df = _lines_of(_INTERLEAVED)
+    written = partition_file("lines", _published(df, tmp_path / "lines.parquet"), tmp_path / "parts")
+    assert any(p.name == "part-1.parquet" for p in written)  # a block closed early, then seen again
+    back = read_partitioned(tmp_path / "parts", "lines").astype(schemas.pandas_dtypes("lines"))
+    pd.testing.assert_frame_equal(back, df)
+
+
+def test_partition_file_holds_a_few_row_groups_not_the_table(tmp_path, monkeypatch):
+    """Arrow's memory while partitioning a table of 8 row groups stays a small part of the table's
+    (reading it whole, as the partitioning did before, takes all of it)."""
+    df = _lines_of([f"{n:03d}_{n:016x}" for n in range(0, 25_000)], per_article=20)  # 500,000 rows, 25 blocks
+    source = _published(df, tmp_path / "lines.parquet")
+    pool = pa.proxy_memory_pool(pa.default_memory_pool())
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pool)
+    try:
+        partition_file("lines", source, tmp_path / "parts")
+        streamed_peak = pool.max_memory()
+        whole = pq.read_table(source)
+        whole_bytes = whole.nbytes
+        del whole
+    finally:
+        pa.set_memory_pool(previous)
+    row_group_bytes = whole_bytes * PARQUET_OPTIONS["row_group_size"] / len(df)
+    assert streamed_peak < 4 * row_group_bytes < whole_bytes / 1.9, (streamed_peak, row_group_bytes, whole_bytes)
 
 
 def _tables_of_batches(batches) -> dict[str, pd.DataFrame]:
