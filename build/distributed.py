@@ -19,7 +19,7 @@ import contextlib
 import os
 import shutil
 from collections import Counter, OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -56,10 +56,17 @@ class LazyClient:
         self.scheduler, self.workers = scheduler, workers
         self._client = self._cluster = None
 
-    def compute(self, collection):
+    def _connected(self):
         if self._client is None:
             self._client, self._cluster = _cluster_client(self.scheduler, self.workers)
-        return self._client.compute(collection)
+        return self._client
+
+    def compute(self, collection):
+        return self._connected().compute(collection)
+
+    def nthreads(self) -> dict[str, int]:
+        """The cluster's workers and their threads (as ``distributed.Client.nthreads``)."""
+        return self._connected().nthreads()
 
     def close(self) -> None:
         if self._client is not None:
@@ -92,14 +99,25 @@ def extract_with_dask(articles: list[Article], *, scheduler: str | None = None, 
     ``client`` (a ``distributed.Client`` or a ``LazyClient``) wins over ``scheduler``; tests pass one
     on a LocalCluster.
     """
-    if not articles:
-        return []
-    npartitions = max(workers * 4, -(-len(articles) // ARTICLES_PER_PARTITION))
-    bag = extract_bag(articles, npartitions)
     if client is not None:
-        return list(client.compute(bag).result())
+        return start_with_dask(articles, client, workers)()
     with dask_client(scheduler, workers) as own:
-        return list(own.compute(bag).result())
+        return start_with_dask(articles, own, workers)()
+
+
+def start_with_dask(articles: list[Article], client, workers: int = 2) -> Callable[[], list[ArticleRows]]:
+    """Submit ``articles`` to the cluster and return at once; the function returned waits for their
+    rows, in order. The build tables one block while the cluster extracts the next, as with its
+    own processes (``pipeline.Workers.start``).
+
+    The block is cut into at least 4 partitions for each thread the cluster has (``workers``
+    while none has joined yet), and at most ``ARTICLES_PER_PARTITION`` articles each."""
+    if not articles:
+        return list
+    threads = sum(client.nthreads().values()) or workers
+    npartitions = max(threads * 4, -(-len(articles) // ARTICLES_PER_PARTITION))
+    future = client.compute(extract_bag(articles, npartitions))
+    return lambda: list(future.result())
 
 
 # --- partitioned Parquet --------------------------------------------------------------------

@@ -206,15 +206,14 @@ def extract_parallel(articles: list[Article], jobs: int, min_articles: int = PAR
 
 
 def _start_uncached(articles: list[Article], options: BuildOptions, client, workers: Workers) -> Callable[[], list[ArticleRows]]:
-    """Start extracting ``articles``; the function returned waits for their rows (``Workers.start``).
-    On Dask, the rows are computed before this returns."""
+    """Start extracting ``articles``; the function returned waits for their rows (``Workers.start``,
+    or on Dask ``distributed.start_with_dask``)."""
     if not articles:
         return list
     if options.engine == "dask":
-        from .distributed import extract_with_dask
+        from .distributed import start_with_dask
 
-        rows = extract_with_dask(articles, scheduler=options.scheduler, workers=worker_count(options.jobs), client=client)
-        return lambda: rows
+        return start_with_dask(articles, client, worker_count(options.jobs))
     return workers.start(articles)
 
 

@@ -352,6 +352,44 @@ def test_dask_extraction_equals_serial(articles, serial_rows, tmp_path):
     assert release_bytes(rows, tmp_path / "d") == release_bytes(serial_rows, tmp_path / "s")
 
 
+class _QueuedCluster:
+    """A client whose computations wait until their result is asked for, on a cluster of
+    ``threads`` threads: what ``start_with_dask`` submits, and when it waits."""
+
+    def __init__(self, threads: dict[str, int]):
+        self.threads, self.submitted, self.waited = threads, [], 0
+
+    def nthreads(self) -> dict[str, int]:
+        return self.threads
+
+    def compute(self, bag):
+        self.submitted.append(bag.npartitions)
+        client = self
+
+        class Future:
+            def result(self):
+                client.waited += 1
+                return bag.compute(scheduler="sync")
+
+        return Future()
+
+
+def test_dask_blocks_are_submitted_and_waited_for_later(articles, serial_rows):
+    """The build tables one block while the cluster extracts the next: submitting returns at once,
+    and the block is cut into 4 partitions for each of the cluster's threads."""
+    pytest.importorskip("dask.bag")
+    from coalition_news.distributed import start_with_dask
+
+    many, rows = articles * 8, serial_rows * 8  # 40 articles
+    cluster = _QueuedCluster({"tcp://a:1": 2, "tcp://b:1": 3})
+    waiting = start_with_dask(many, cluster, workers=2)
+    assert cluster.submitted == [20] and cluster.waited == 0
+    assert waiting() == rows and cluster.waited == 1
+    empty = _QueuedCluster({})
+    assert start_with_dask(many, empty, workers=1)() == rows
+    assert empty.submitted == [4]  # no worker has joined yet: the build's own count
+
+
 def test_article_block_groups_a_thousand_articles():
     ids = pd.Series(["000_6380a1c75a270f68", "999_ed127326e84fb47c", "1000_a469f832d7dd3b47", "123456_596b086985615e85"])
     assert article_block(ids).tolist() == ["00000", "00000", "00001", "00123"]
