@@ -214,7 +214,7 @@ def _module_of(path: str) -> str:
 
 
 def run_one(n: int, jobs: int | None, workdir: Path, profile: bool, verify: bool, seeds: str = "all",
-            repeats: int = 3) -> dict:
+            repeats: int = 3, engine: str = "processes", partitioned: bool = False) -> dict:
     import synth
     from coalition_news.ingest import read_raw
     from coalition_news.pipeline import BuildOptions, build, worker_count
@@ -226,14 +226,14 @@ def run_one(n: int, jobs: int | None, workdir: Path, profile: bool, verify: bool
     import coalition_news
 
     result = {"n": n, "jobs": worker_count(jobs), "raw_mb": raw_bytes / MB, "generate_seconds": gen_s, "seeds": seeds,
-              "package": str(Path(coalition_news.__file__).parent)}
+              "engine": engine, "partitioned": partitioned, "package": str(Path(coalition_news.__file__).parent)}
 
     from coalition_news.cache import extractor_fingerprint
 
     cache_log = _capture_log("coalition_news.pipeline")
     fingerprint = extractor_fingerprint()
     meter = StageMeter()
-    options = BuildOptions(jobs=jobs, cache=True)
+    options = BuildOptions(jobs=jobs, cache=True, engine=engine, partitioned=partitioned)
     rows, total = _timed(build, root, options, meter)
     result["stages"] = _rates(meter.stages, n, raw_bytes)
     result["build_seconds"] = total
@@ -364,18 +364,18 @@ def neighbour_bench(script: str, timeout: int = 600) -> dict | None:
 # --- report ---------------------------------------------------------------------------------------
 
 def format_table(results: list[dict]) -> str:
-    head = (f"{'N':>7} {'stage':<10} {'seconds':>8} {'articles/s':>11} {'MB/s':>7} {'CPU s':>7} {'art/CPU-s':>9} "
+    head = (f"{'N':>7} {'stage':<11} {'seconds':>8} {'articles/s':>11} {'MB/s':>7} {'CPU s':>7} {'art/CPU-s':>9} "
             f"{'peak RSS MB':>11} {'workers PSS MB':>14}")
     lines = [head, "-" * len(head)]
     for r in results:
         for name, s in r["stages"].items():
             per_cpu = r["n"] / s["cpu_seconds"] if s["cpu_seconds"] else float("nan")
-            lines.append(f"{r['n']:>7} {name:<10} {s['seconds']:>8.2f} {s['articles_per_s']:>11,.0f} {s['mb_per_s']:>7.2f} "
+            lines.append(f"{r['n']:>7} {name:<11} {s['seconds']:>8.2f} {s['articles_per_s']:>11,.0f} {s['mb_per_s']:>7.2f} "
                          f"{s['cpu_seconds']:>7.2f} {per_cpu:>9,.0f} {s['peak_rss_mb']:>11.0f} {s['workers_peak_pss_mb']:>14.0f}")
         per_core = r["n"] / r["stages"]["extract"]["cpu_seconds"]
-        lines.append(f"{r['n']:>7} {'TOTAL':<10} {r['build_seconds']:>8.2f} {r['n'] / r['build_seconds']:>11,.0f} "
+        lines.append(f"{r['n']:>7} {'TOTAL':<11} {r['build_seconds']:>8.2f} {r['n'] / r['build_seconds']:>11,.0f} "
                      f"{r['raw_mb'] / r['build_seconds']:>7.2f} {'':>7} {'':>9} {r['peak_rss_mb']:>11.0f}   "
-                     f"(raw {r['raw_mb']:.1f} MB, {r['jobs']} jobs, Arrow on {r.get('arrow_pool', '?')}; extract {per_core:,.1f} articles per CPU-second)")
+                     f"(raw {r['raw_mb']:.1f} MB, {r['jobs']} jobs{' on Dask' if r.get('engine') == 'dask' else ''}, Arrow on {r.get('arrow_pool', '?')}; extract {per_core:,.1f} articles per CPU-second)")
         v, inc = r["validation_seconds"], r["incremental"]
         lines.append(f"{'':>7} checks: " + ", ".join(f"{k} {t:.2f}s" for k, t in v.items())
                      + f"; pandera/frictionless = {v['pandera'] / v['frictionless_csv']:.2f}")
@@ -426,6 +426,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bulk-add", type=int, default=0, metavar="N", help="also time registering N loose files")
     parser.add_argument("--profile", action="store_true", help="cProfile a serial build of the largest size")
     parser.add_argument("--verify", action="store_true", help="check the incremental build equals a clean one")
+    parser.add_argument("--engine", choices=("processes", "dask"), default="processes",
+                        help="extract in the build's processes or on a Dask LocalCluster (--jobs workers)")
+    parser.add_argument("--partitioned", action="store_true", help="also write data-partitioned/ (its own stage in the table)")
     parser.add_argument("--repeats", type=int, default=3, help="incremental rebuilds (+1 article each) per size; the median is reported")
     parser.add_argument("--no-neighbours", action="store_true", help="skip bench_dates.py / bench_numbers.py")
     parser.add_argument("--out", type=Path, default=OUT / "bench.json")
@@ -440,7 +443,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.one:
         _exit_with_parent()
-        print(json.dumps(run_one(args.one, args.jobs, args.workdir, args.profile, args.verify, args.seeds, args.repeats)))
+        print(json.dumps(run_one(args.one, args.jobs, args.workdir, args.profile, args.verify, args.seeds, args.repeats,
+                                 args.engine, args.partitioned)))
         return 0
 
     report: dict = {"python": sys.version.split()[0], "cores": os.cpu_count(), "sizes": []}
@@ -452,7 +456,8 @@ def main(argv: list[str] | None = None) -> int:
             cmd = [sys.executable, str(Path(__file__).resolve()), "--one", str(n), "--workdir", tmp]
             cmd += (["--jobs", str(args.jobs)] if args.jobs else []) + (["--verify"] if args.verify else [])
             cmd += ["--profile"] if args.profile and n == max(args.sizes) else []
-            cmd += ["--seeds", args.seeds, "--repeats", str(args.repeats)]
+            cmd += ["--seeds", args.seeds, "--repeats", str(args.repeats), "--engine", args.engine]
+            cmd += ["--partitioned"] if args.partitioned else []
             print(f"N = {n:,} …", file=sys.stderr, flush=True)
             try:
                 proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, timeout=args.timeout, env=env)

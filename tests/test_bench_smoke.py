@@ -44,7 +44,7 @@ def test_perturb_keeps_a_month_pair_a_pair_and_a_day_a_day():
 def test_bench_smoke_run(tmp_path):
     out = tmp_path / "bench.json"
     cmd = [sys.executable, str(REPO / "bench" / "run_bench.py"), "--sizes", "20", "--jobs", "2", "--verify",
-           "--no-neighbours", "--timeout", "540", "--out", str(out)]
+           "--partitioned", "--no-neighbours", "--timeout", "540", "--out", str(out)]
     # Its own session, so a timeout ends the benchmark's child processes too.
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True) as proc:
         try:
@@ -56,7 +56,7 @@ def test_bench_smoke_run(tmp_path):
     report = json.loads(out.read_text(encoding="utf-8"))
     (size,) = report["sizes"]
     assert size["n"] == 20 and size["rows"]["articles"] == 20
-    assert list(size["stages"]) == ["ingest", "extract", "tables", "validate", "publish"]
+    assert list(size["stages"]) == ["ingest", "extract", "tables", "validate", "publish", "partitioned"]
     assert all(s["seconds"] > 0 and s["peak_rss_mb"] > 0 for s in size["stages"].values())
     incremental = size["incremental"]
     assert incremental["identical_to_clean_build"] is True
