@@ -17,8 +17,9 @@ Adding one article to a built corpus then rebuilds the tables of one block, and 
 whole instead of article by article.
 
 Storage (git-ignored, local to one checkout): one SQLite file, ``<root>/.cache/extract/rows.sqlite``,
-key → pickled ``ArticleRows``; and ``<root>/.cache/extract/blocks/<tables fingerprint>/<block key>.pickle``,
-one file per block's tables, and ``<block key>.<table>.csv`` beside it, the CSV lines of the block's
+key → pickled ``ArticleRows``; and ``<root>/.cache/extract/blocks/<tables fingerprint>/<block key>.pickle.zst``,
+one file per block's tables (pickled, compressed with Zstandard: a tenth of the size, ~2 MB a
+block of 1,000 articles, and no slower to read back), and ``<block key>.<table>.csv`` beside it, the CSV lines of the block's
 rows as the release wrote them. Only the build process writes them (workers return rows to it).
 Pickle is used because the cache is written and read by this code on this machine only; a cache
 file from elsewhere is not a supported input — delete the folder (or build with ``--no-cache``)
@@ -36,6 +37,8 @@ from collections.abc import Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
 
+import pyarrow as pa
+
 from . import derived
 from .files import write_sealed_range, written_atomically
 from .ingest import Article
@@ -43,6 +46,9 @@ from .ingest import Article
 CACHE_DIR = Path(".cache") / "extract"
 DERIVED_DIR = Path(".cache") / "derived"  # ``derived``: reference data kept under the extractor fingerprint
 CACHE_FILE = "rows.sqlite"
+# A block's tables: a pickle compressed as it is written (pyarrow's Zstandard stream, at its default level)
+BLOCK_COMPRESSION = "zstd"
+BLOCK_SUFFIX = ".pickle.zst"
 BLOCKS_DIR = "blocks"
 
 # Source files whose change may change extraction output (relative to the package folder).
@@ -230,14 +236,17 @@ class ExtractCache:
     def get_block(self, key: str):
         """The cached tables of the block with this key, or None."""
         try:
-            with open(self._block_dir / f"{key}.pickle", "rb") as cached:
+            with pa.CompressedInputStream(pa.OSFile(str(self._block_path(key))), BLOCK_COMPRESSION) as cached:
                 return pickle.load(cached)  # streamed: the file's bytes are never held whole
         except Exception:  # missing, truncated, or of a class that changed shape: build the block again
             return None
 
     def has_block(self, key: str) -> bool:
         """Whether the tables of the block with this key are cached (``get_block`` may still find them unreadable)."""
-        return (self._block_dir / f"{key}.pickle").is_file()
+        return self._block_path(key).is_file()
+
+    def _block_path(self, key: str) -> Path:
+        return self._block_dir / f"{key}{BLOCK_SUFFIX}"
 
     def put_block(self, key: str, value) -> None:
         self.stage_block(key, value)
@@ -248,14 +257,15 @@ class ExtractCache:
         build writes each block as it goes, and keeps it (``commit_block``) only once the release
         has passed every check. A build that fails or is killed leaves it to ``prune_blocks``."""
         self._block_dir.mkdir(parents=True, exist_ok=True)
-        with written_atomically(self._staged_block(key)) as out:  # ~30 MB a block of 1,000 articles, streamed
-            pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+        with written_atomically(self._staged_block(key)) as out:  # ~20 MB of pickle a block of 1,000 articles, streamed
+            with pa.CompressedOutputStream(out, BLOCK_COMPRESSION) as compressed:
+                pickle.dump(value, compressed, protocol=pickle.HIGHEST_PROTOCOL)
 
     def commit_block(self, key: str) -> None:
-        self._staged_block(key).replace(self._block_dir / f"{key}.pickle")
+        self._staged_block(key).replace(self._block_path(key))
 
     def _staged_block(self, key: str) -> Path:
-        return self._block_dir / f"{key}.pickle.staged"
+        return self._block_dir / f"{key}{BLOCK_SUFFIX}.staged"
 
     @property
     def frictionless_passed(self) -> Path:
@@ -285,7 +295,7 @@ class ExtractCache:
                 continue
             for path in folder.iterdir():
                 key, _, kind = path.name.partition(".")
-                kept = folder == self._block_dir and key in keep_keys and (kind == "pickle" or kind.endswith(".csv"))
+                kept = folder == self._block_dir and key in keep_keys and ("." + kind == BLOCK_SUFFIX or kind.endswith(".csv"))
                 if not kept:
                     path.unlink(missing_ok=True)
                     dropped += 1

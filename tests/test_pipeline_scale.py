@@ -5,6 +5,7 @@ the extractor changes; partitioned Parquet reads back as the same tables."""
 from __future__ import annotations
 
 import dataclasses
+import pickle
 import shutil
 import subprocess
 import sys
@@ -634,7 +635,7 @@ def test_block_cache_keeps_only_the_blocks_of_the_latest_build(tmp_path):
     assert other.get_block("a") is None
     other.put_block("c", {"tables": 3})
     assert other.prune_blocks(["c"]) == 1  # the block of fingerprint "f" goes, with its folder
-    assert [p.name for p in (tmp_path / cache_mod.CACHE_DIR).rglob("*.pickle")] == ["c.pickle"]
+    assert [p.name for p in (tmp_path / cache_mod.CACHE_DIR).rglob("*.pickle*")] == ["c.pickle.zst"]
     other.close()
 
 
@@ -679,8 +680,37 @@ def test_rows_formatted_in_a_piecewise_build_are_read_back_against_parquet(repo_
 def test_a_damaged_block_file_is_a_miss(tmp_path):
     cache = ExtractCache.open(tmp_path, fingerprint="f")
     cache.put_block("a", {"tables": 1})
-    next((tmp_path / cache_mod.CACHE_DIR).rglob("a.pickle")).write_bytes(b"\x80\x05 truncated")
+    stored = next((tmp_path / cache_mod.CACHE_DIR).rglob("a.pickle.zst"))
+    whole = stored.read_bytes()
+    stored.write_bytes(whole[: len(whole) // 2])  # cut short
     assert cache.get_block("a") is None
+    stored.write_bytes(b"\x80\x05 not compressed")
+    assert cache.get_block("a") is None
+    cache.close()
+
+
+def test_blocks_of_an_earlier_layout_are_misses_and_pruned(tmp_path):
+    """A block cached before its pickle was compressed (``<key>.pickle``) is built again, and
+    goes with the next prune."""
+    cache = ExtractCache.open(tmp_path, fingerprint="f")
+    cache.put_block("a", {"tables": 1})
+    old = cache.lines_path("a", "x").with_name("b.pickle")
+    old.write_bytes(pickle.dumps({"tables": 2}, protocol=pickle.HIGHEST_PROTOCOL))
+    assert cache.get_block("b") is None and not cache.has_block("b")
+    assert cache.prune_blocks(["a", "b"]) == 1 and not old.exists()
+    cache.close()
+
+
+def test_a_cached_block_is_compressed(tmp_path):
+    import pandas as pd
+
+    texts = [f"قال المتحدث إن الطائرات نفذت {i} غارة قرب الموصل" for i in range(20_000)]
+    part = pipeline.TablePart({"lines": pd.DataFrame({"text": pd.array(texts, dtype="string[pyarrow]")})}, [], "k")
+    cache = ExtractCache.open(tmp_path, fingerprint="f")
+    cache.put_block("k", part)
+    stored = next((tmp_path / cache_mod.CACHE_DIR).rglob("k.pickle.zst")).stat().st_size
+    assert stored < len(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)) / 4
+    pd.testing.assert_frame_equal(cache.get_block("k").frames["lines"], part.frames["lines"])
     cache.close()
 
 
@@ -711,7 +741,7 @@ def test_a_block_that_fails_its_row_checks_is_not_cached_and_fails_again(repo_co
         assert tree_bytes(repo_copy / "data") == before
     assert messages[0] == messages[1]
     assert "quotes: article " in messages[0] and "differs from the raw text" in messages[0]
-    assert not list((repo_copy / cache_mod.CACHE_DIR).rglob("*.pickle"))
+    assert not list((repo_copy / cache_mod.CACHE_DIR).rglob("*" + cache_mod.BLOCK_SUFFIX))
 
 
 def test_rows_that_fail_pandera_in_the_second_process_fail_the_build(repo_copy, monkeypatch):
@@ -800,7 +830,7 @@ def test_kept_csv_lines_are_pruned_with_their_block(tmp_path):
     stray = cache.lines_path("a", "quotes").with_name("a.tmp-123")  # left by a killed build
     stray.write_bytes(b"")
     assert cache.prune_blocks(["a"]) == 3
-    assert sorted(p.name for p in cache.lines_path("a", "quotes").parent.iterdir()) == ["a.pickle", "a.quotes.csv"]
+    assert sorted(p.name for p in cache.lines_path("a", "quotes").parent.iterdir()) == ["a.pickle.zst", "a.quotes.csv"]
     cache.close()
 
 
