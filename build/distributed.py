@@ -8,9 +8,10 @@ byte-identical to a serial build.
 
 ``publish_partitioned`` writes each table as ``<out>/<table>/article_block=NNNNN/part-0.parquet``
 (1,000 articles per block, by the article's running number), for corpora too large to read as
-one file. It streams each published Parquet file a row group at a time (``partition_file``), so its
-memory does not grow with the corpus. ``pyarrow.dataset.dataset(out / "quotes", partitioning="hive")`` (or DuckDB's
-``read_parquet('…/quotes/*/*.parquet', hive_partitioning=true)``) reads a table back whole.
+one file. It streams each published Parquet file a row group at a time (``partition_file``), so
+its memory does not grow with the corpus. ``pyarrow.dataset.dataset(out / "quotes",
+partitioning="hive")`` (or DuckDB's ``read_parquet('…/quotes/*/*.parquet', hive_partitioning=true)``)
+reads a table back whole.
 """
 
 from __future__ import annotations
