@@ -9,7 +9,8 @@ byte-identical to a serial build.
 ``publish_partitioned`` writes each table as ``<out>/<table>/article_block=NNNNN/part-0.parquet``
 (1,000 articles per block, by the article's running number), for corpora too large to read as
 one file. It streams each published Parquet file a row group at a time (``partition_file``), so
-its memory does not grow with the corpus. ``pyarrow.dataset.dataset(out / "quotes",
+its memory does not grow with the corpus, and writes again only the blocks whose articles changed
+since the last time (``PARTITIONS_RECORD``). ``pyarrow.dataset.dataset(out / "quotes",
 partitioning="hive")`` (or DuckDB's ``read_parquet('…/quotes/*/*.parquet', hive_partitioning=true)``)
 reads a table back whole.
 """
@@ -17,6 +18,8 @@ reads a table back whole.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
 import shutil
 from collections import Counter, OrderedDict
@@ -128,8 +131,6 @@ def start_with_dask(articles: list[Article], client, workers: int = 2) -> Callab
 # interleave ("5000_…" < "50000_…" < "5001_…"). Past this many (ids of some other scheme) the one
 # unused longest is closed, and rows of it that come later go to its next file (``part-1.parquet``).
 MAX_OPEN_PARTITIONS = 64
-# Rows read from the published file at a time (one row group of it).
-READ_ROWS = 65_536
 
 
 def article_blocks(article_ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -144,13 +145,12 @@ def article_block(article_id: pd.Series) -> pd.Series:
     return pd.Series([f"{b:05d}" for b in blocks], index=article_id.index, dtype=object)
 
 
-def block_ends(article_id_batches: Iterable[pa.Array | pa.ChunkedArray]) -> dict[int, int]:
-    """For each block, the position of its last row in a table's ``article_id`` column, given in
-    consecutive batches."""
+def block_ends(block_batches: Iterable[np.ndarray]) -> dict[int, int]:
+    """For each block, the position of its last row in a table, given the block of each row
+    (``article_blocks``) in consecutive batches."""
     ends: dict[int, int] = {}
     offset = 0
-    for ids in article_id_batches:
-        blocks = article_blocks(ids)
+    for blocks in block_batches:
         found, first_from_end = np.unique(blocks[::-1], return_index=True)
         ends.update(zip(found.tolist(), (offset + len(blocks) - 1 - first_from_end).tolist()))
         offset += len(blocks)
@@ -163,8 +163,8 @@ class PartitionWriter:
     the block's last row (``ends``, from ``block_ends``). What is held is a row group being read
     and, for each block open, less than a row group, whatever the table's size."""
 
-    def __init__(self, table: str, folder: Path, ends: dict[int, int]):
-        self.table, self.folder, self.ends = table, folder, ends
+    def __init__(self, table: str, folder: Path, ends: dict[int, int], skip: frozenset[int] = frozenset()):
+        self.table, self.folder, self.ends, self.skip = table, folder, ends, skip
         self.written: list[Path] = []
         self._open: OrderedDict[int | None, ParquetStream] = OrderedDict()  # least recently used first
         self._files: Counter[int | None] = Counter()  # files started for each block
@@ -182,10 +182,16 @@ class PartitionWriter:
         order = np.argsort(blocks, kind="stable")
         found, first = np.unique(blocks[order], return_index=True)
         for block, start, end in zip(found.tolist(), first.tolist(), [*first[1:].tolist(), len(order)]):
+            if block in self.skip:  # its files are carried from the last partitioning
+                continue
             where = order[start:end]
             self._stream(block).add_arrow(rows.take(where))
             if self.ends.get(block) == offset + int(where[-1]):  # its last row
                 self._open.pop(block).close()
+
+    def pass_over(self, rows: int) -> None:
+        """Rows not read (every one of a block in ``skip``): positions move on past them."""
+        self._rows += rows
 
     def _stream(self, block: int | None) -> ParquetStream:
         stream = self._open.get(block)
@@ -212,37 +218,125 @@ def write_partitioned(frames: dict[str, pd.DataFrame], out_dir: Path) -> list[Pa
     written: list[Path] = []
     for table, df in frames.items():
         rows = pa.Table.from_pandas(df, schema=schemas.arrow_schema(table), preserve_index=False)
-        ends = block_ends([rows.column("article_id")]) if "article_id" in rows.column_names else {}
+        ends = block_ends([article_blocks(rows.column("article_id"))]) if "article_id" in rows.column_names else {}
         writer = PartitionWriter(table, out_dir / table, ends)
         writer.add(rows)
         written += writer.close()
     return written
 
 
-def partition_file(table: str, source: Path, out_dir: Path) -> list[Path]:
+def partition_file(table: str, source: Path, out_dir: Path, skip: frozenset[int] = frozenset()) -> list[Path]:
     """A published Parquet file of ``table`` partitioned into ``out_dir/table``, read twice a row
-    group at a time: its ``article_id`` column for where each block ends, then its rows."""
+    group at a time: its ``article_id`` column for where each block ends, then its rows. The rows
+    of the blocks in ``skip`` are left out, and a row group holding nothing else is not read."""
     with pq.ParquetFile(source) as parquet:
-        has_ids = "article_id" in parquet.schema_arrow.names
-        ends = block_ends(batch.column(0) for batch in parquet.iter_batches(
-            batch_size=READ_ROWS, columns=["article_id"], use_threads=False)) if has_ids else {}
-        writer = PartitionWriter(table, out_dir / table, ends)
-        for batch in parquet.iter_batches(batch_size=READ_ROWS, use_threads=False):
-            writer.add(pa.Table.from_batches([batch]))
+        groups = range(parquet.metadata.num_row_groups)
+        if "article_id" not in parquet.schema_arrow.names:
+            writer = PartitionWriter(table, out_dir / table, {})
+            for group in groups:
+                writer.add(parquet.read_row_group(group, use_threads=False))
+        else:
+            blocks = [article_blocks(parquet.read_row_group(group, columns=["article_id"], use_threads=False).column(0))
+                      for group in groups]
+            writer = PartitionWriter(table, out_dir / table, block_ends(blocks), skip)
+            for group, in_group in zip(groups, blocks):
+                if skip.issuperset(in_group.tolist()):
+                    writer.pass_over(len(in_group))
+                else:
+                    writer.add(parquet.read_row_group(group, use_threads=False))
         if parquet.metadata.num_rows == 0:
             writer.add(parquet.schema_arrow.empty_table())
     return writer.close()
 
 
-def publish_partitioned(data_dir: Path, out_dir: Path) -> None:
+# What ``publish_partitioned`` keeps beside the partitions, to carry unchanged blocks to the next one.
+PARTITIONS_RECORD = ".partitions.json"
+
+
+def partition_stamp() -> str:
+    """What a partition's bytes depend on besides its articles: the tables fingerprint (extraction,
+    the tables and publishing code, the schemas, the pandas and pyarrow versions) and this module."""
+    from .cache import extractor_fingerprint, tables_fingerprint
+
+    digest = hashlib.sha256(tables_fingerprint(extractor_fingerprint()).encode())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()
+
+
+def block_digests(articles: Path) -> dict[int, str]:
+    """For each block, a digest of its rows of the ``articles`` table (a published Parquet file).
+    An article's row holds its raw file's SHA-256 and every manifest field it is extracted with, so
+    under one ``partition_stamp`` a block with the same digest has the same rows in every table."""
+    digests: dict[int, hashlib._Hash] = {}
+    with pq.ParquetFile(articles) as parquet:
+        for group in range(parquet.metadata.num_row_groups):
+            rows = parquet.read_row_group(group, use_threads=False)
+            hashes = pd.util.hash_pandas_object(rows.to_pandas(), index=False).to_numpy()
+            blocks = article_blocks(rows.column("article_id"))
+            for block in np.unique(blocks).tolist():
+                digests.setdefault(block, hashlib.sha256()).update(hashes[blocks == block].tobytes())
+    return {block: digest.hexdigest() for block, digest in digests.items()}
+
+
+def _carried(previous: Path, digests: dict[int, str], stamp: str) -> dict[int, dict[str, list[str]]]:
+    """The blocks whose partitions in ``previous`` (a partitioned release and its record) are still
+    right: same stamp, same digest, and every file the record names still there."""
+    try:
+        record = json.loads((previous / PARTITIONS_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(record, dict) or record.get("stamp") != stamp:
+        return {}
+    carried = {}
+    try:
+        for key, entry in record["blocks"].items():
+            block, files = int(key), entry["files"]
+            if digests.get(block) == entry["digest"] and all(
+                    (previous / table / f"{PARTITION_COLUMN}={block:05d}" / name).is_file()
+                    for table, names in files.items() for name in names):
+                carried[block] = files
+    except (KeyError, TypeError, ValueError, AttributeError):  # a record not of this code: carry nothing
+        return {}
+    return carried
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A carried file: a hard link (no bytes copied), or a copy where the file system has none."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def publish_partitioned(data_dir: Path, out_dir: Path, reuse: bool = True) -> dict[str, int]:
     """The release in ``data_dir`` partitioned (``partition_file``), each table streamed from its
     Parquet file: written to ``<out_dir>.tmp-PID`` then swapped into place; a failure leaves
-    ``out_dir`` as it was."""
+    ``out_dir`` as it was.
+
+    With ``reuse``, the blocks whose articles are as they were in the last partitioning, under the
+    same code and libraries (``PARTITIONS_RECORD``), have their files linked from it instead of
+    written again: adding an article rewrites the partitions of its block (and the speakers).
+    Returns how many blocks were written and carried."""
     staging = out_dir.with_name(f"{out_dir.name}.tmp-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     try:
+        stamp, digests = partition_stamp(), block_digests(data_dir / "parquet" / "articles.parquet")
+        carried = _carried(out_dir, digests, stamp) if reuse else {}
+        files: dict[int, dict[str, list[str]]] = {block: {} for block in digests}
         for table in schemas.table_names():
-            partition_file(table, data_dir / "parquet" / f"{table}.parquet", staging)
+            for path in partition_file(table, data_dir / "parquet" / f"{table}.parquet", staging, frozenset(carried)):
+                if path.parent.name.startswith(f"{PARTITION_COLUMN}="):
+                    block = int(path.parent.name.split("=")[1])
+                    files.setdefault(block, {}).setdefault(table, []).append(path.name)
+        for block, by_table in carried.items():
+            files[block] = by_table
+            for table, names in by_table.items():
+                folder = staging / table / f"{PARTITION_COLUMN}={block:05d}"
+                folder.mkdir(parents=True, exist_ok=True)
+                for name in names:
+                    _link_or_copy(out_dir / table / folder.name / name, folder / name)
+        record = {"stamp": stamp, "blocks": {str(b): {"digest": digests[b], "files": files[b]} for b in sorted(digests)}}
+        (staging / PARTITIONS_RECORD).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -252,6 +346,7 @@ def publish_partitioned(data_dir: Path, out_dir: Path) -> None:
         out_dir.rename(old)
     staging.rename(out_dir)
     shutil.rmtree(old, ignore_errors=True)
+    return {"blocks_written": len(digests) - len(carried), "blocks_carried": len(carried)}
 
 
 def read_partitioned(out_dir: Path, table: str) -> pd.DataFrame:

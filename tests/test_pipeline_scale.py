@@ -5,6 +5,7 @@ the extractor changes; partitioned Parquet reads back as the same tables."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import pickle
 import shutil
 import subprocess
@@ -13,7 +14,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
@@ -423,10 +423,13 @@ def _lines_of(article_ids: list[str], per_article: int = 3) -> pd.DataFrame:
     return df.astype(schemas.pandas_dtypes("lines"))
 
 
-def _published(df: pd.DataFrame, path: Path) -> Path:
+def _published(df: pd.DataFrame, path: Path, group_rows: int | None = None) -> Path:
+    """``df`` written as the release writes a table (``ParquetStream``), in row groups of
+    ``group_rows`` (the release's size when None): the pieces ``partition_file`` reads."""
     from coalition_news.publish import ParquetStream
 
     stream = ParquetStream("lines", path)
+    stream.group_rows = group_rows or stream.group_rows
     stream.add(df)
     stream.close()
     return path
@@ -436,10 +439,9 @@ def _published(df: pd.DataFrame, path: Path) -> Path:
 _INTERLEAVED = [f"{n:03d}_{n:016x}" for n in (*range(95, 115), *range(995, 1015), *range(9995, 10015), 100000, 100001)]
 
 
-def test_partition_file_streams_each_block_into_one_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(distributed, "READ_ROWS", 7)  # many batches, each cutting across blocks
-    df = _lines_of(_INTERLEAVED)
-    written = partition_file("lines", _published(df, tmp_path / "lines.parquet"), tmp_path / "parts")
+def test_partition_file_streams_each_block_into_one_file(tmp_path):
+    df = _lines_of(_INTERLEAVED)  # row groups of 7 rows, each cutting across blocks:
+    written = partition_file("lines", _published(df, tmp_path / "lines.parquet", 7), tmp_path / "parts")
     blocks = article_block(df["article_id"])
     assert sorted(p.parent.name for p in written) == [f"article_block={b}" for b in sorted(set(blocks))]
     assert {p.name for p in written} == {"part-0.parquet"}
@@ -451,45 +453,98 @@ def test_partition_file_streams_each_block_into_one_file(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(back, df)
 
 
-def test_partition_file_equals_partitions_of_the_whole_table(tmp_path, monkeypatch):
+def test_partition_file_equals_partitions_of_the_whole_table(tmp_path):
     """Streamed from the published file, a row group at a time, the partitions are the bytes of
     the whole table's (``write_partitioned``)."""
-    monkeypatch.setattr(distributed, "READ_ROWS", 5)
     df = _lines_of(_INTERLEAVED)
-    streamed = partition_file("lines", _published(df, tmp_path / "lines.parquet"), tmp_path / "streamed")
+    streamed = partition_file("lines", _published(df, tmp_path / "lines.parquet", 5), tmp_path / "streamed")
     whole = write_partitioned({"lines": df}, tmp_path / "whole")
     assert sorted(p.relative_to(tmp_path / "streamed") for p in streamed) == sorted(p.relative_to(tmp_path / "whole") for p in whole)
     assert tree_bytes(tmp_path / "streamed") == tree_bytes(tmp_path / "whole")
 
 
 def test_partitions_past_the_open_limit_go_on_in_a_next_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(distributed, "READ_ROWS", 4)
     monkeypatch.setattr(distributed, "MAX_OPEN_PARTITIONS", 1)
     df = _lines_of(_INTERLEAVED)
-    written = partition_file("lines", _published(df, tmp_path / "lines.parquet"), tmp_path / "parts")
+    written = partition_file("lines", _published(df, tmp_path / "lines.parquet", 4), tmp_path / "parts")
     assert any(p.name == "part-1.parquet" for p in written)  # a block closed early, then seen again
     back = read_partitioned(tmp_path / "parts", "lines").astype(schemas.pandas_dtypes("lines"))
     pd.testing.assert_frame_equal(back, df)
 
 
-def test_partition_file_holds_a_few_row_groups_not_the_table(tmp_path, monkeypatch):
+_ARROW_PEAK = """
+import json, sys
+from pathlib import Path
+import pyarrow as pa, pyarrow.parquet as pq
+from coalition_news.distributed import partition_file
+source, out = Path(sys.argv[1]), Path(sys.argv[2])
+pool = pa.proxy_memory_pool(pa.default_memory_pool())
+pa.set_memory_pool(pool)  # in a process of its own: buffers made here never outlive their pool
+partition_file("lines", source, out)
+peak = pool.max_memory()
+print(json.dumps({"peak": peak, "whole": pq.read_table(source).nbytes}))
+"""
+
+
+def test_partition_file_holds_a_few_row_groups_not_the_table(tmp_path):
     """Arrow's memory while partitioning a table of 8 row groups stays a small part of the table's
     (reading it whole, as the partitioning did before, takes all of it)."""
     df = _lines_of([f"{n:03d}_{n:016x}" for n in range(0, 25_000)], per_article=20)  # 500,000 rows, 25 blocks
     source = _published(df, tmp_path / "lines.parquet")
-    pool = pa.proxy_memory_pool(pa.default_memory_pool())
-    previous = pa.default_memory_pool()
-    pa.set_memory_pool(pool)
-    try:
-        partition_file("lines", source, tmp_path / "parts")
-        streamed_peak = pool.max_memory()
-        whole = pq.read_table(source)
-        whole_bytes = whole.nbytes
-        del whole
-    finally:
-        pa.set_memory_pool(previous)
-    row_group_bytes = whole_bytes * PARQUET_OPTIONS["row_group_size"] / len(df)
-    assert streamed_peak < 4 * row_group_bytes < whole_bytes / 1.9, (streamed_peak, row_group_bytes, whole_bytes)
+    run = subprocess.run([sys.executable, "-c", _ARROW_PEAK, str(source), str(tmp_path / "parts")],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    measured = json.loads(run.stdout.strip().splitlines()[-1])
+    row_group_bytes = measured["whole"] * PARQUET_OPTIONS["row_group_size"] / len(df)
+    assert measured["peak"] < 4 * row_group_bytes < measured["whole"] / 1.9, (measured, row_group_bytes)
+    assert len(list((tmp_path / "parts" / "lines").iterdir())) == 25
+
+
+def test_partitioning_again_carries_the_unchanged_blocks(repo_copy, monkeypatch):
+    """A block whose articles are as they were, under the same code, keeps its files (linked from
+    the last partitioning); a changed article, a missing file or other code writes its block
+    again; and what comes out is always the bytes of partitioning from scratch."""
+    from coalition_news.distributed import publish_partitioned
+
+    monkeypatch.setattr(distributed, "ARTICLES_PER_BLOCK", 1)  # each of the five articles a block of its own
+    build(repo_copy, BuildOptions(jobs=1, cache=True))
+    data, parts, fresh = repo_copy / "data", repo_copy / "data-partitioned", repo_copy / "fresh"
+
+    def from_scratch() -> dict:
+        publish_partitioned(data, fresh, reuse=False)
+        return tree_bytes(fresh)
+
+    assert publish_partitioned(data, parts) == {"blocks_written": 5, "blocks_carried": 0}
+    assert tree_bytes(parts) == from_scratch()
+    assert publish_partitioned(data, parts) == {"blocks_written": 0, "blocks_carried": 5}
+    assert tree_bytes(parts) == from_scratch()
+
+    entries = read_manifest(repo_copy / "raw")  # one article's outlet changes (e.g. a corrected name)
+    entries[2] = dataclasses.replace(entries[2], outlet="صحيفة الشرق الأوسط")
+    write_manifest(repo_copy / "raw", entries)
+    build(repo_copy, BuildOptions(jobs=1, cache=True))
+    assert publish_partitioned(data, parts) == {"blocks_written": 1, "blocks_carried": 4}
+    assert tree_bytes(parts) == from_scratch()
+
+    next((parts / "quotes").glob("article_block=00003/*.parquet")).unlink()
+    assert publish_partitioned(data, parts) == {"blocks_written": 1, "blocks_carried": 4}
+    assert tree_bytes(parts) == from_scratch()
+
+    def no_links(source, target):
+        raise OSError("this file system has no hard links")
+
+    with monkeypatch.context() as patched:  # carried files are copied where they cannot be linked
+        patched.setattr(distributed.os, "link", no_links)
+        assert publish_partitioned(data, parts) == {"blocks_written": 0, "blocks_carried": 5}
+    assert tree_bytes(parts) == from_scratch()
+
+    record = parts / distributed.PARTITIONS_RECORD
+    record.write_text(record.read_text(encoding="utf-8").replace('"files"', '"the files"', 1), encoding="utf-8")
+    assert publish_partitioned(data, parts) == {"blocks_written": 5, "blocks_carried": 0}  # a record it cannot read
+
+    monkeypatch.setattr(distributed, "partition_stamp", lambda: "other code")
+    assert publish_partitioned(data, parts) == {"blocks_written": 5, "blocks_carried": 0}
+    assert publish_partitioned(data, parts, reuse=False) == {"blocks_written": 5, "blocks_carried": 0}
 
 
 def _tables_of_batches(batches) -> dict[str, pd.DataFrame]:
@@ -536,7 +591,7 @@ def test_cli_dask_partitioned_build_equals_serial_clean_build(repo_copy, tmp_pat
     assert result.returncode == 0, result.stderr
     assert tree_bytes(repo_copy / "data") == tree_bytes(clean / "data")
     parts = repo_copy / "data-partitioned"
-    assert sorted(p.name for p in parts.iterdir()) == sorted(schemas.table_names())
+    assert sorted(p.name for p in parts.iterdir()) == sorted([*schemas.table_names(), distributed.PARTITIONS_RECORD])
     quotes = read_partitioned(parts, "quotes")
     assert quotes["quote_id"].tolist() == pd.read_csv(clean / "data" / "csv" / "quotes.csv")["quote_id"].tolist()
 
