@@ -17,7 +17,7 @@ Adding one article to a built corpus then rebuilds the tables of one block, and 
 whole instead of article by article.
 
 Storage (git-ignored, local to one checkout): one SQLite file, ``<root>/.cache/extract/rows.sqlite``,
-key → pickled ``ArticleRows``; and ``<root>/.cache/extract/blocks/<tables fingerprint>/<block key>.pickle.zst``,
+key → pickled ``ArticleRows`` (compressed: ``ROWS_CODEC``); and ``<root>/.cache/extract/blocks/<tables fingerprint>/<block key>.pickle.zst``,
 one file per block's tables (pickled, compressed with Zstandard: a tenth of the size, ~2 MB a
 block of 1,000 articles, and no slower to read back), and ``<block key>.<table>.csv`` beside it, the CSV lines of the block's
 rows as the release wrote them. Only the build process writes them (workers return rows to it).
@@ -46,6 +46,26 @@ from .ingest import Article
 CACHE_DIR = Path(".cache") / "extract"
 DERIVED_DIR = Path(".cache") / "derived"  # ``derived``: reference data kept under the extractor fingerprint
 CACHE_FILE = "rows.sqlite"
+# An article's rows: a pickle compressed with LZ4, after a tag and the pickle's size (which Arrow's
+# codec needs to decompress): half the size (~13 KB → ~6.5 KB an article), for ~2 s of CPU per
+# 100,000 articles stored. Zstandard would take a third less room at twice LZ4's cost here, where
+# pickling itself runs at ~220 MB/s. A blob without the tag is a plain pickle (an older cache).
+ROWS_CODEC = "lz4"
+_ROWS_TAG = b"L"
+
+
+def _packed(rows: object) -> bytes:
+    data = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
+    return _ROWS_TAG + len(data).to_bytes(8, "little") + pa.Codec(ROWS_CODEC).compress(data, asbytes=True)
+
+
+def _unpacked(blob: bytes) -> object:
+    if blob[:1] != _ROWS_TAG:
+        return pickle.loads(blob)
+    size = int.from_bytes(blob[1:9], "little")
+    return pickle.loads(pa.Codec(ROWS_CODEC).decompress(memoryview(blob)[9:], decompressed_size=size, asbytes=True))
+
+
 # A block's tables: a pickle compressed as it is written (pyarrow's Zstandard stream, at its default level)
 BLOCK_COMPRESSION = "zstd"
 BLOCK_SUFFIX = ".pickle.zst"
@@ -180,8 +200,8 @@ class ExtractCache:
             )
             for key, data in cursor:
                 try:
-                    yield key, pickle.loads(data)
-                except Exception:  # a class that changed shape: extract again
+                    yield key, _unpacked(data)
+                except Exception:  # damaged, or a class that changed shape: extract again
                     continue
 
     def has_rows(self) -> bool:
@@ -203,7 +223,7 @@ class ExtractCache:
         return set(keys) - found
 
     def put_many(self, items: Iterable[tuple[str, object]]) -> int:
-        rows = [(key, self.fingerprint, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) for key, value in items]
+        rows = [(key, self.fingerprint, _packed(value)) for key, value in items]
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO rows (key, fingerprint, data) VALUES (?, ?, ?)", rows)
         return len(rows)

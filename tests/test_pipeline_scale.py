@@ -278,6 +278,19 @@ def test_cache_ignores_rows_of_another_fingerprint_and_prunes_them(tmp_path, ser
     new.close()
 
 
+def test_cached_rows_are_stored_compressed_and_older_plain_pickles_still_read(tmp_path, serial_rows):
+    cache = ExtractCache.open(tmp_path, fingerprint="f")
+    cache.put_many([("new", serial_rows[0])])
+    (blob,) = cache.db.execute("SELECT data FROM rows WHERE key = 'new'").fetchone()
+    plain = pickle.dumps(serial_rows[0], protocol=pickle.HIGHEST_PROTOCOL)
+    assert len(blob) < 0.7 * len(plain)  # an article's rows: quotes, lines and spans repeat a lot
+    with cache.db:  # as a cache written before the rows were compressed holds them
+        cache.db.execute("INSERT INTO rows VALUES ('old', 'f', ?)", [plain])
+        cache.db.execute("INSERT INTO rows VALUES ('cut', 'f', ?)", [blob[: len(blob) // 2]])
+    assert dict(cache.get_many(["new", "old", "cut"])) == {"new": serial_rows[0], "old": serial_rows[0]}
+    cache.close()
+
+
 def test_the_rows_kept_are_those_of_every_block_the_build_named(tmp_path, serial_rows):
     cache = ExtractCache.open(tmp_path, fingerprint="f")
     cache.put_many([(k, serial_rows[0]) for k in ("a", "b", "c", "d")])
