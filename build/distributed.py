@@ -145,6 +145,11 @@ def article_block(article_id: pd.Series) -> pd.Series:
     return pd.Series([f"{b:05d}" for b in blocks], index=article_id.index, dtype=object)
 
 
+def partition_folder(block: int) -> str:
+    """A block's folder in a partitioned table: ``article_block=00012``."""
+    return f"{PARTITION_COLUMN}={block:05d}"
+
+
 def block_ends(block_batches: Iterable[np.ndarray]) -> dict[int, int]:
     """For each block, the position of its last row in a table, given the block of each row
     (``article_blocks``) in consecutive batches."""
@@ -196,7 +201,7 @@ class PartitionWriter:
     def _stream(self, block: int | None) -> ParquetStream:
         stream = self._open.get(block)
         if stream is None:
-            folder = self.folder if block is None else self.folder / f"{PARTITION_COLUMN}={block:05d}"
+            folder = self.folder if block is None else self.folder / partition_folder(block)
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"part-{self._files[block]}.parquet"
             self._files[block] += 1
@@ -292,7 +297,7 @@ def _carried(previous: Path, digests: dict[int, str], stamp: str) -> dict[int, d
         for key, entry in record["blocks"].items():
             block, files = int(key), entry["files"]
             if digests.get(block) == entry["digest"] and all(
-                    (previous / table / f"{PARTITION_COLUMN}={block:05d}" / name).is_file()
+                    (previous / table / partition_folder(block) / name).is_file()
                     for table, names in files.items() for name in names):
                 carried[block] = files
     except (KeyError, TypeError, ValueError, AttributeError):  # a record not of this code: carry nothing
@@ -331,7 +336,7 @@ def publish_partitioned(data_dir: Path, out_dir: Path, reuse: bool = True) -> di
         for block, by_table in carried.items():
             files[block] = by_table
             for table, names in by_table.items():
-                folder = staging / table / f"{PARTITION_COLUMN}={block:05d}"
+                folder = staging / table / partition_folder(block)
                 folder.mkdir(parents=True, exist_ok=True)
                 for name in names:
                     _link_or_copy(out_dir / table / folder.name / name, folder / name)

@@ -180,14 +180,9 @@ class ParquetStream:
         self._writer.write_table(group, row_group_size=rows)
         self._held, self._held_rows = ([rest] if len(rest) else []), len(rest)
 
-    def flush(self) -> None:
-        """Write the rows held now, as a row group however small (``distributed.PartitionWriter``
-        writes a partition's run of rows before it turns to another partition)."""
+    def close(self) -> None:
         if self._held_rows:
             self._write_group(self._held_rows)
-
-    def close(self) -> None:
-        self.flush()
         if self._writer is not None:
             self._writer.close()
         elif self._empty is not None:

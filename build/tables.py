@@ -154,7 +154,6 @@ def _speaker_frame(names: tuple[str, ...], rows: list[tuple]) -> pd.DataFrame:
     return frame_of_columns("speakers", {name: [row[i] for row in rows] for i, name in enumerate(names)})
 
 
-
 def build_tables(article_rows: list[ArticleRows], speakers: bool = True) -> dict[str, pd.DataFrame]:
     """All tables, keyed by name, in the data package's order (without ``speakers`` when False: a
     batch of a larger build leaves the merge across articles to the end)."""
