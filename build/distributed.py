@@ -175,13 +175,14 @@ class PartitionWriter:
         self._files: Counter[int | None] = Counter()  # files started for each block
         self._rows = 0  # rows added so far
 
-    def add(self, rows: pa.Table) -> None:
+    def add(self, rows: pa.Table, blocks: np.ndarray | None = None) -> None:
+        """``rows`` in the table's key order; ``blocks``: their ``article_blocks``, when known."""
         offset, self._rows = self._rows, self._rows + len(rows)
         if "article_id" not in rows.column_names or not len(rows):
             if len(rows) or not self.written:  # a table of no article (the speakers), or no rows: one file
                 self._stream(None).add_arrow(rows)
             return
-        blocks = article_blocks(rows.column("article_id"))
+        blocks = article_blocks(rows.column("article_id")) if blocks is None else blocks
         # Each block's rows of the batch, copied (``take``): a slice would keep the whole batch
         # alive for as long as its block's file holds it.
         order = np.argsort(blocks, kind="stable")
@@ -248,7 +249,7 @@ def partition_file(table: str, source: Path, out_dir: Path, skip: frozenset[int]
                 if skip.issuperset(in_group.tolist()):
                     writer.pass_over(len(in_group))
                 else:
-                    writer.add(parquet.read_row_group(group, use_threads=False))
+                    writer.add(parquet.read_row_group(group, use_threads=False), in_group)
         if parquet.metadata.num_rows == 0:
             writer.add(parquet.schema_arrow.empty_table())
     return writer.close()
