@@ -20,7 +20,7 @@ Storage (git-ignored, local to one checkout): one SQLite file, ``<root>/.cache/e
 key → pickled ``ArticleRows`` (compressed: ``ROWS_CODEC``); and ``<root>/.cache/extract/blocks/<tables fingerprint>/<block key>.pickle.zst``,
 one file per block's tables (pickled, compressed with Zstandard: a tenth of the size, ~2 MB a
 block of 1,000 articles, and no slower to read back), and ``<block key>.<table>.csv`` beside it, the CSV lines of the block's
-rows as the release wrote them. Only the build process writes them (workers return rows to it).
+rows as the release wrote them. Only the build process writes them (workers return rows to it, packed).
 Pickle is used because the cache is written and read by this code on this machine only; a cache
 file from elsewhere is not a supported input — delete the folder (or build with ``--no-cache``)
 and nothing is lost but time.
@@ -54,7 +54,9 @@ ROWS_CODEC = "lz4"
 _ROWS_TAG = b"L"
 
 
-def _packed(rows: object) -> bytes:
+def packed_rows(rows: object) -> bytes:
+    """An article's rows as ``rows.sqlite`` stores them (``put_many(..., packed=True)`` takes them so:
+    a worker that extracted them packs them, and the build process stores the bytes)."""
     data = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
     return _ROWS_TAG + len(data).to_bytes(8, "little") + pa.Codec(ROWS_CODEC).compress(data, asbytes=True)
 
@@ -222,8 +224,9 @@ class ExtractCache:
             found.update(key for (key,) in cursor)
         return set(keys) - found
 
-    def put_many(self, items: Iterable[tuple[str, object]]) -> int:
-        rows = [(key, self.fingerprint, _packed(value)) for key, value in items]
+    def put_many(self, items: Iterable[tuple[str, object]], packed: bool = False) -> int:
+        """Store (key, rows) pairs; ``packed``: the rows come as ``packed_rows`` made them."""
+        rows = [(key, self.fingerprint, value if packed else packed_rows(value)) for key, value in items]
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO rows (key, fingerprint, data) VALUES (?, ?, ?)", rows)
         return len(rows)

@@ -6,8 +6,8 @@ every stage in between is a pure function of its input.
 Scale (docs/performance.md): the articles are taken in content-defined blocks (``article_blocks``).
 A block's tables, and what its row-by-row checks found, are cached whole under its articles' keys;
 the rows of each article are cached by its bytes, manifest entry and extractor fingerprint
-(``cache``); the remaining articles are extracted on every core (a process pool) or on a Dask
-cluster (``distributed``). Whichever way, rows and blocks stay in article_id order, so the release
+(``cache``); the remaining articles are extracted on every core (a process pool, whose workers
+also table the blocks) or on a Dask cluster (``distributed``). Whichever way, rows and blocks stay in article_id order, so the release
 is byte-identical to a serial build.
 """
 
@@ -23,7 +23,7 @@ import signal
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -31,7 +31,7 @@ import pandas as pd
 
 from . import pickles, schemas, tables
 from .extract import ArticleRows, extract_article, forget_text_memos, warm_up
-from .extract.speakers import SpeakerRef, merge_speakers, speaker_id
+from .extract.speakers import SpeakerRef, merge_keyed_speakers, merge_speakers, speaker_id
 from .files import libc
 from .ingest import Article, read_raw, with_texts
 from .memory import give_back_freed_memory, use_lean_arrow_pool
@@ -52,6 +52,10 @@ BATCH_ARTICLES = 2000
 # Tasks per worker and block: enough that the last task of a block is short (the other worker
 # idles while it runs: ~15 articles, ~0.2 s, in a 1,000-article block), few enough to keep pickling cheap.
 CHUNKS_PER_WORKER = 32
+# Articles a worker tables at a time when the workers table a block (``Workers.start_tables``):
+# pandas costs the same per frame whatever its rows, so tabling 1,000 articles took 0.18 s whole or
+# in pieces of 250, 0.24 s in pieces of 125 and 1.1 s in pieces of 15 (the extraction tasks' size).
+TABLE_PIECE_ARTICLES = 250
 
 ENGINES = ("processes", "dask")
 STAGES = ("ingest", "extract", "tables", "validate", "publish")  # what ``build`` reports, in order
@@ -123,16 +127,44 @@ class Workers:
         # The first article is extracted here: lexicons and patterns load once, and the forked
         # workers inherit them instead of each loading its own.
         first = extract_article(articles[0])
+        rest = self._forking(lambda: self._submit(articles[1:]))
+        return lambda: [first, *rest()]
+
+    def start_tables(self, articles: list[Article], keys: list[str] | None, root: Path | None,
+                     cache_root: Path | None, fingerprint: str | None) -> Callable[[], list[tuple["TablePart", list[tuple[str, bytes]]]]]:
+        """Start tabling ``articles`` (a block, or a run of one) in the workers, in consecutive
+        pieces of about ``TABLE_PIECE_ARTICLES``, at least one a worker (``table_block``: each
+        worker reads its texts, takes its cached rows, extracts the others and tables them). The
+        function returned waits for each piece's part and its fresh rows, packed, in order.
+
+        This process then has only to join the parts (``joined_part``): it no longer reads the
+        texts, receives and tables every article's rows and packs them for the cache (~40 % of
+        its CPU in a clean build of 10,000 articles), which capped the build on more cores."""
+        pieces = max(1, min(len(articles), max(self.jobs, round(len(articles) / TABLE_PIECE_ARTICLES))))
+        bounds = [len(articles) * i // pieces for i in range(pieces + 1)]
+
+        def submit() -> list[Future]:
+            return [self._pool.submit(table_block, articles[a:b], None if keys is None else keys[a:b], None,
+                                      root, cache_root, fingerprint) for a, b in zip(bounds, bounds[1:])]
+
+        if self._pool is None:
+            warm_up()  # the lexicons and patterns, loaded once, here: the forked workers inherit them
+            futures = self._forking(submit)
+        else:
+            futures = submit()
+        return lambda: [future.result() for future in futures]
+
+    def _forking(self, submit: Callable):
+        """Start the pool and ``submit`` its first tasks (the workers fork as they are submitted)."""
         # Forked workers share this process's pages until they write to them; a garbage collection
         # in a worker would write to every object header it visits. Frozen objects are never
-        # visited. The workers fork during the first map (it submits every chunk at once).
+        # visited. The workers fork during the first submission (a map submits every chunk at once).
         gc.freeze()
         try:
             self._pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=end_with_parent, initargs=(os.getpid(),))
-            rest = self._submit(articles[1:])
+            return submit()
         finally:
             gc.unfreeze()
-        return lambda: [first, *rest()]
 
     def warm_aside(self) -> None:
         """Fork one worker now, before ingest, to load what extraction loads on first use
@@ -235,22 +267,25 @@ def _start_cached(articles: list[Article], keys: list[str], options: BuildOption
     return rows
 
 
-def table_block(articles: list[Article], keys: list[str], key: str, root: Path | None,
-                cache_root: Path, fingerprint: str) -> tuple[TablePart, list[tuple[str, ArticleRows]]]:
+def table_block(articles: list[Article], keys: list[str] | None, key: str | None, root: Path | None,
+                cache_root: Path | None, fingerprint: str | None) -> tuple[TablePart, list[tuple[str, bytes]]]:
     """A block's ``TablePart`` (checked against its raw texts, read from ``root``) from its
-    articles' rows: from the article cache (read only) or extracted. Returns it with the rows
-    extracted, for the build process to cache. Runs in ``Workers.warm_aside``'s worker."""
-    from .cache import ExtractCache
+    articles' rows: from the article cache (read only; with their ``keys``) or extracted. Returns
+    it with the rows extracted, packed (``cache.packed_rows``) for the build process to store.
+    Runs in a worker: ``Workers.warm_aside``'s, or the pool's (``Workers.start_tables``)."""
+    from .cache import ExtractCache, packed_rows
 
-    reader = ExtractCache.open(cache_root, fingerprint, read_only=True)
-    try:
-        found = dict(reader.get_many(keys))
-    finally:
-        reader.close()
+    found: dict[str, ArticleRows] = {}
+    if keys is not None and cache_root is not None:
+        reader = ExtractCache.open(cache_root, fingerprint, read_only=True)
+        try:
+            found = dict(reader.get_many(keys))
+        finally:
+            reader.close()
     articles = with_texts(articles, root) if root is not None else articles
-    fresh = [(k, extract_article(a)) for k, a in zip(keys, articles) if k not in found]
-    found.update(fresh)
-    return table_part([found[k] for k in keys], {a.article_id: a.text for a in articles}, key), fresh
+    rows = [found[k] if k in found else extract_article(a) for k, a in zip(keys or [None] * len(articles), articles)]
+    fresh = [] if keys is None else [(k, packed_rows(r)) for k, r in zip(keys, rows) if k not in found]
+    return table_part(rows, {a.article_id: a.text for a in articles}, key), fresh
 
 
 class BlocksAside:
@@ -276,7 +311,7 @@ class BlocksAside:
     def __contains__(self, key: str | None) -> bool:
         return key in self.keys
 
-    def take(self, key: str) -> tuple[TablePart, list[tuple[str, ArticleRows]]]:
+    def take(self, key: str) -> tuple[TablePart, list[tuple[str, bytes]]]:
         """The block's part and its extracted rows, once the worker has them (the next block is
         submitted first, so the worker goes on while this process waits)."""
         running = self._running.pop(key)
@@ -447,6 +482,21 @@ def table_part(rows: list[ArticleRows], texts: dict[str, str] | None = None, key
     return TablePart(frames, speakers, key, None if texts is None else provenance_by_table(frames, texts))
 
 
+def joined_part(parts: list[TablePart], key: str | None) -> TablePart:
+    """The part of a block from the parts of its consecutive runs of articles, in order: the same
+    as ``table_part`` of the whole block. Each table's rows are sorted by a primary key that begins
+    with the article, so the runs' rows follow one another; speakers are merged across the runs
+    (``merge_keyed_speakers`` does not depend on how refs were grouped: tests/test_speakers.py)."""
+    if len(parts) == 1:
+        return replace(parts[0], key=key)
+    frames = {table: pd.concat([part.frames[table] for part in parts], ignore_index=True) for table in parts[0].frames}
+    speakers = list(merge_keyed_speakers(keyed for part in parts for keyed in part.speakers).items())
+    provenance = None
+    if parts[0].provenance is not None:
+        provenance = {table: [problem for part in parts for problem in part.provenance[table]] for table in parts[0].provenance}
+    return TablePart(frames, speakers, key, provenance)
+
+
 @dataclass
 class _Counts:
     """What ``table_parts`` found in the caches, for its log line."""
@@ -460,13 +510,22 @@ class _Counts:
 @dataclass
 class _StartedBlock:
     """A block on its way to a ``TablePart``: whole from the block cache (``part``), or its rows
-    being extracted (``rows`` waits for them and for how many came from the article cache)."""
+    being extracted (``rows`` waits for them and for how many came from the article cache), or
+    tabled in the workers (``pieces``: ``Workers.start_tables``) or aside (``aside``)."""
 
     articles: list[Article]  # with their texts, for the block to extract and table here (else none)
     key: str | None
     part: TablePart | None = None
     rows: Callable[[], tuple[list[ArticleRows], int]] | None = None
+    pieces: Callable[[], list[tuple[TablePart, list[tuple[str, bytes]]]]] | None = None
     aside: "BlocksAside | None" = None  # tabled in the warm worker (``BlocksAside.take``)
+
+
+def _tabled_by_workers(articles: list[Article], options: BuildOptions, workers: Workers) -> bool:
+    """Whether the workers table this block (``Workers.start_tables``): with the process engine,
+    more than one worker, and a block large enough to be worth them — whether its rows are to be
+    extracted or are cached (new tables code tables every block again, from the cached rows)."""
+    return options.engine == "processes" and workers.jobs > 1 and len(articles) >= workers.min_articles
 
 
 def table_parts(articles: list[Article], options: BuildOptions, cache=None,
@@ -475,10 +534,12 @@ def table_parts(articles: list[Article], options: BuildOptions, cache=None,
     """The tables of each block of articles (``article_blocks``), in article_id order.
 
     With the ``cache``, a block whose articles are all unchanged comes whole, and checked, from
-    the block cache; any other block is tabled from its articles' rows, cached or extracted. The
-    workers extract the next block while this process tables the current one, so at most two
-    blocks' rows are alive at a time. The texts of a block to extract or table are read when it
-    starts, from ``root``, when ingest left them unread (``read_raw(unread_ok=True)``). The blocks
+    the block cache; any other block is tabled from its articles' rows, cached or extracted: with
+    the process pool, by the workers (``Workers.start_tables``: the next block while this process
+    checks and writes the current one), else here (the workers, or Dask, extracting the next block
+    while this process tables the current one), so at most two blocks are alive at a time. The
+    texts of a block to extract or table are read when it is tabled or starts, from ``root``, when
+    ingest left them unread (``read_raw(unread_ok=True)``). The blocks
     wait their turn on disk (``WaitingBlocks``): a caller that drops its own list of ``articles`` (as
     ``build`` does) holds no ``Article`` but those of the blocks being extracted and tabled.
     """
@@ -489,21 +550,27 @@ def table_parts(articles: list[Article], options: BuildOptions, cache=None,
     def start(waiting: WaitingBlock, client, workers: Workers, aside: BlocksAside | None) -> _StartedBlock:
         counts.blocks += 1
         counts.articles += len(waiting)
+        article_keys = None
+        if cache is not None:
+            article_keys = waiting.keys()
+            cache.keep(article_keys)  # their rows stay in the cache (``prune``)
+            part = cache.get_block(waiting.key)
+            if part is not None:  # its articles are not needed
+                counts.cached_blocks += 1
+                counts.cached_articles += len(waiting)
+                return _StartedBlock([], waiting.key, part=part)
+            if aside is not None and waiting.key in aside:
+                counts.cached_articles += len(waiting)  # less the articles extracted aside (``finish``)
+                return _StartedBlock([], waiting.key, aside=aside)
+        block = waiting.articles()
+        if _tabled_by_workers(block, options, workers):
+            counts.cached_articles += len(waiting)  # less the articles the workers extracted (``finish``)
+            cache_root, fingerprint = (None, None) if cache is None else (cache.root, cache.fingerprint)
+            return _StartedBlock([], waiting.key, pieces=workers.start_tables(block, article_keys, root, cache_root, fingerprint))
+        block = with_texts(block, root)
         if cache is None:
-            block = with_texts(waiting.articles(), root)
             extracting = _start_uncached(block, options, client, workers)
             return _StartedBlock(block, None, rows=lambda: (extracting(), 0))
-        article_keys = waiting.keys()
-        cache.keep(article_keys)  # their rows stay in the cache (``prune``)
-        part = cache.get_block(waiting.key)
-        if part is not None:  # its articles are not needed
-            counts.cached_blocks += 1
-            counts.cached_articles += len(waiting)
-            return _StartedBlock([], waiting.key, part=part)
-        if aside is not None and waiting.key in aside:
-            counts.cached_articles += len(waiting)  # less the articles extracted aside (``finish``)
-            return _StartedBlock([], waiting.key, aside=aside)
-        block = with_texts(waiting.articles(), root)
         return _StartedBlock(block, waiting.key, rows=_start_cached(block, article_keys, options, cache, client, workers))
 
     def finish(started: _StartedBlock) -> TablePart:
@@ -512,9 +579,18 @@ def table_parts(articles: list[Article], options: BuildOptions, cache=None,
         if started.aside is not None:
             with stage("extract"):
                 part, fresh = started.aside.take(started.key)
-                cache.put_many(fresh)
+                cache.put_many(fresh, packed=True)
                 counts.cached_articles -= len(fresh)
             return part
+        if started.pieces is not None:
+            with stage("extract"):
+                pieces = started.pieces()
+                if cache is not None:
+                    fresh = [item for _, packed in pieces for item in packed]
+                    cache.put_many(fresh, packed=True)
+                    counts.cached_articles -= len(fresh)
+            with stage("tables"):
+                return joined_part([part for part, _ in pieces], started.key)
         with stage("extract"):
             rows, hits = started.rows()
             counts.cached_articles += hits
@@ -605,7 +681,7 @@ def build(root: Path, options: BuildOptions | None = None, stage: StageObserver 
     """Build, validate and publish the release of the repository at ``root``; return each table's rows.
 
     The release streams (docs/performance.md): block by block (at most ``options.batch`` articles),
-    the workers extract the next block while this process tables the current one, checks it
+    the workers extract and table the next block while this process checks the current one
     (``validate.BlockChecks``) and writes its rows to the staged files (``publish.streamed``), then
     drops it. No table is held whole: the speakers, merged block by block into a temporary
     database (``tables.SpeakerFold``), are read back from it a frame at a time at the end.

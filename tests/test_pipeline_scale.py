@@ -8,6 +8,7 @@ import dataclasses
 import json
 import pickle
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -148,7 +149,8 @@ def test_an_incremental_build_tables_its_new_blocks_aside_in_a_warm_worker(repo_
 
 def test_many_new_articles_or_blocks_are_tabled_in_their_turn(repo_copy, tmp_path, monkeypatch):
     """From ``PARALLEL_MIN_ARTICLES`` new articles, or more than ``BLOCKS_ASIDE`` new blocks, on,
-    the warm worker is stopped and each block is tabled here in its turn; the bytes are the same."""
+    the warm worker is stopped and each block is tabled in its turn (by the pool's workers, when it
+    has ``PARALLEL_MIN_ARTICLES`` articles); the bytes are the same."""
     _, put_back = _hold_back(repo_copy, tmp_path, [1, 3])
     options = BuildOptions(jobs=2, cache=True, batch=2)
     build(repo_copy, options)
@@ -917,3 +919,92 @@ def test_pipelined_parallel_build_of_many_blocks_equals_the_committed_release(re
     assert tree_bytes(repo_copy / "data") == tree_bytes(REPO / "data")
     build(repo_copy, BuildOptions(jobs=2, cache=True, batch=4))  # other blocks: some rows from the cache
     assert tree_bytes(repo_copy / "data") == tree_bytes(REPO / "data")
+
+
+def test_a_block_joined_from_the_parts_of_its_runs_equals_the_block_tabled_whole(articles, serial_rows):
+    """``joined_part`` of runs of 2, 1 and 2 articles: the same frames, speakers and provenance
+    problems (one planted in each of two runs) as ``table_part`` of the five at once."""
+    texts = {a.article_id: a.text for a in articles}
+    texts[articles[1].article_id] = texts[articles[1].article_id].replace("،", ",")  # spans now differ here ...
+    texts[articles[4].article_id] = "قصير"                                            # ... and fall outside here
+    whole = pipeline.table_part(serial_rows, texts, "block")
+    runs = [serial_rows[:2], serial_rows[2:3], serial_rows[3:]]
+    joined = pipeline.joined_part([pipeline.table_part(run, texts) for run in runs], "block")
+    assert list(joined.frames) == list(whole.frames)
+    for table in whole.frames:
+        pd.testing.assert_frame_equal(joined.frames[table], whole.frames[table])
+    assert joined.speakers == whole.speakers and joined.key == "block"
+    assert joined.provenance == whole.provenance
+    problems = [p for found in whole.provenance.values() for p in found]
+    assert any(articles[1].article_id in p for p in problems) and any(articles[4].article_id in p for p in problems)
+
+
+def test_workers_table_the_blocks_of_a_clean_build_and_the_bytes_stay_the_same(repo_copy, tmp_path, monkeypatch):
+    """With blocks of enough articles, the workers read, extract and table each block in pieces
+    (``Workers.start_tables``): this process tables nothing, joins the pieces, stores the packed rows
+    in the cache, and the release is a serial clean build's. Then, with the rows cached but not the
+    blocks' tables, the workers take the rows from the cache instead of extracting them."""
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_ARTICLES", 1)
+    here, pieces = [], []
+    real_table, real_start = pipeline.table_part, pipeline.Workers.start_tables
+    monkeypatch.setattr(pipeline, "table_part", lambda rows, *args: here.append(len(rows)) or real_table(rows, *args))
+    monkeypatch.setattr(pipeline.Workers, "start_tables",
+                        lambda self, arts, *args: pieces.append(len(arts)) or real_start(self, arts, *args))
+    build(repo_copy, BuildOptions(jobs=2, cache=True, batch=4))
+    assert here == [] and sum(pieces) == 5  # every block tabled in the workers
+    assert tree_bytes(repo_copy / "data") == tree_bytes(REPO / "data")
+    cache = ExtractCache.open(repo_copy)
+    try:
+        assert not cache.missing(article_key(a) for a in read_raw(repo_copy / "raw"))
+    finally:
+        cache.close()
+
+    # the blocks' tables and one article's rows lost: the workers extract that article alone
+    shutil.rmtree(repo_copy / cache_mod.CACHE_DIR / cache_mod.BLOCKS_DIR)
+    lost = read_raw(repo_copy / "raw")[2]
+    with sqlite3.connect(repo_copy / cache_mod.CACHE_DIR / cache_mod.CACHE_FILE) as db:
+        assert db.execute("DELETE FROM rows WHERE key = ?", [article_key(lost)]).rowcount == 1
+    db.close()
+    pieces.clear()
+    real_extract = pipeline.extract_article
+    with monkeypatch.context() as patched:
+        patched.setattr(pipeline, "extract_article",
+                        lambda a: real_extract(a) if a.article_id == lost.article_id else pytest.fail(f"extracted {a.article_id} again"))
+        build(repo_copy, BuildOptions(jobs=2, cache=True, batch=4))
+    assert here == [] and sum(pieces) == 5
+    assert tree_bytes(repo_copy / "data") == tree_bytes(REPO / "data")
+
+
+def test_a_raw_file_changed_after_ingest_is_named_by_the_workers_that_table_it(repo_copy, monkeypatch):
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_ARTICLES", 1)
+    changed = read_manifest(repo_copy / "raw")[3]
+    real_read_raw = pipeline.read_raw
+
+    def read_then_change(*args, **kwargs):
+        found = real_read_raw(*args, **kwargs)
+        (repo_copy / "raw" / changed.file).write_bytes(b"\xd8\xa7" * 10)  # after ingest, before a worker reads it
+        return found
+
+    monkeypatch.setattr(pipeline, "read_raw", read_then_change)
+    before = tree_bytes(repo_copy / "data")
+    with pytest.raises(IngestError, match=f"raw/{changed.file}: changed during the build"):
+        build(repo_copy, BuildOptions(jobs=2, cache=False))
+    assert tree_bytes(repo_copy / "data") == before
+
+
+def test_a_block_is_tabled_in_pieces_of_a_few_hundred_articles_and_one_a_worker_at_least(monkeypatch):
+    submitted = []
+
+    class Pool:
+        def submit(self, fn, arts, keys, *args):
+            submitted.append((len(arts), keys))
+            return None
+
+    workers = pipeline.Workers(jobs=2)
+    workers._pool = Pool()
+    for n, expected in ((1000, [250] * 4), (5, [2, 3]), (1, [1]), (2000, [250] * 8), (300, [150, 150])):
+        submitted.clear()
+        workers.start_tables([object()] * n, [str(i) for i in range(n)], None, None, None)
+        assert [size for size, _ in submitted] == expected, n
+        assert [k for _, keys in submitted for k in keys] == [str(i) for i in range(n)]  # each piece with its keys, in order
+    workers._pool = None
