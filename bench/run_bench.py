@@ -198,6 +198,23 @@ def profile_build(root: Path, top: int = 25) -> dict:
     }
 
 
+def extraction_per_core(root: Path, sample: int = 2000) -> dict:
+    """``extract_article`` alone, in this process, over the corpus's first ``sample`` articles:
+    articles per CPU-second, the issue's "extraction per core". The build's extract stage counts
+    more: its workers also table each block, and the CPU of whatever overlaps the stage."""
+    from coalition_news.extract import extract_article, forget_text_memos, warm_up
+    from coalition_news.ingest import read_raw, with_texts
+
+    articles = with_texts(read_raw(root / "raw", unread_ok=True)[:sample], root)
+    warm_up()
+    forget_text_memos()  # no line of the build's first block is remembered
+    start = time.process_time()
+    for article in articles:
+        extract_article(article)
+    cpu = time.process_time() - start
+    return {"articles": len(articles), "cpu_seconds": round(cpu, 3), "articles_per_cpu_second": len(articles) / cpu}
+
+
 def _module_of(path: str) -> str:
     """``…/build/extract/quotes.py`` → ``coalition_news.extract.quotes``; a library → its package."""
     p = Path(path)
@@ -242,6 +259,8 @@ def run_one(n: int, jobs: int | None, workdir: Path, profile: bool, verify: bool
     import pyarrow as pa
 
     result["arrow_pool"] = pa.default_memory_pool().backend_name  # the build's allocator (``memory``)
+
+    result["extraction_per_core"] = extraction_per_core(root)
 
     from coalition_news.validate import read_parquet_typed
 
@@ -375,7 +394,11 @@ def format_table(results: list[dict]) -> str:
         per_core = r["n"] / r["stages"]["extract"]["cpu_seconds"]
         lines.append(f"{r['n']:>7} {'TOTAL':<11} {r['build_seconds']:>8.2f} {r['n'] / r['build_seconds']:>11,.0f} "
                      f"{r['raw_mb'] / r['build_seconds']:>7.2f} {'':>7} {'':>9} {r['peak_rss_mb']:>11.0f}   "
-                     f"(raw {r['raw_mb']:.1f} MB, {r['jobs']} jobs{' on Dask' if r.get('engine') == 'dask' else ''}, Arrow on {r.get('arrow_pool', '?')}; extract {per_core:,.1f} articles per CPU-second)")
+                     f"(raw {r['raw_mb']:.1f} MB, {r['jobs']} jobs{' on Dask' if r.get('engine') == 'dask' else ''}, Arrow on {r.get('arrow_pool', '?')}; extract stage {per_core:,.1f} articles per CPU-second)")
+        if "extraction_per_core" in r:
+            alone = r["extraction_per_core"]
+            lines.append(f"{'':>7} extraction alone (extract_article, one process, {alone['articles']:,} articles): "
+                         f"{alone['articles_per_cpu_second']:,.0f} articles per CPU-second")
         v, inc = r["validation_seconds"], r["incremental"]
         lines.append(f"{'':>7} checks: " + ", ".join(f"{k} {t:.2f}s" for k, t in v.items())
                      + f"; pandera/frictionless = {v['pandera'] / v['frictionless_csv']:.2f}")

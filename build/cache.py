@@ -61,11 +61,22 @@ def packed_rows(rows: object) -> bytes:
     return _ROWS_TAG + len(data).to_bytes(8, "little") + pa.Codec(ROWS_CODEC).compress(data, asbytes=True)
 
 
-def _unpacked(blob: bytes) -> object:
+def unpacked_rows(blob: bytes) -> object:
+    """The rows ``packed_rows`` packed (or an older cache's plain pickle)."""
     if blob[:1] != _ROWS_TAG:
         return pickle.loads(blob)
     size = int.from_bytes(blob[1:9], "little")
     return pickle.loads(pa.Codec(ROWS_CODEC).decompress(memoryview(blob)[9:], decompressed_size=size, asbytes=True))
+
+
+def readable_rows(packed: Iterable[tuple[str, bytes]]) -> Iterator[tuple[str, object]]:
+    """(key, rows) of each (key, packed rows) that can be read: a damaged one, or one of a class that
+    changed shape, is left out (its article is extracted again)."""
+    for key, blob in packed:
+        try:
+            yield key, unpacked_rows(blob)
+        except Exception:
+            continue
 
 
 # A block's tables: a pickle compressed as it is written (pyarrow's Zstandard stream, at its default level)
@@ -193,18 +204,21 @@ class ExtractCache:
 
     def get_many(self, keys: Iterable[str]) -> Iterator[tuple[str, object]]:
         """(key, rows) for every key cached under this fingerprint; unreadable entries count as misses."""
+        return readable_rows(self._stored(keys))
+
+    def get_packed(self, keys: Iterable[str]) -> dict[str, bytes]:
+        """``get_many`` with the rows left packed (``unpacked_rows``): for a process that will read
+        them elsewhere (a Dask worker, sent them with the articles)."""
+        return dict(self._stored(keys))
+
+    def _stored(self, keys: Iterable[str]) -> Iterator[tuple[str, bytes]]:
         keys = list(keys)
         for i in range(0, len(keys), self._BATCH):
             batch = keys[i:i + self._BATCH]
             marks = ",".join("?" * len(batch))
-            cursor = self.db.execute(
+            yield from self.db.execute(
                 f"SELECT key, data FROM rows WHERE fingerprint = ? AND key IN ({marks})", [self.fingerprint, *batch]
             )
-            for key, data in cursor:
-                try:
-                    yield key, _unpacked(data)
-                except Exception:  # damaged, or a class that changed shape: extract again
-                    continue
 
     def has_rows(self) -> bool:
         """Whether any article's rows are cached under this fingerprint (a build before this one

@@ -1,10 +1,13 @@
 """Beyond one machine: per-article extraction on Dask, and hive-partitioned Parquet.
 
-``extract_with_dask`` runs ``extract_article`` over a ``dask.bag`` of checked articles, on a
-Dask cluster: the one at ``scheduler`` (``tcp://host:8786``), or a ``LocalCluster`` started for the
-build. Every worker must have the same ``coalition_news`` installed (same code, lexicons and pinned
-libraries), or its rows could differ; the rows come back in article order, so the tables are
-byte-identical to a serial build.
+A build with ``--engine dask`` sends each block of articles to a Dask cluster (the one at
+``scheduler``, ``tcp://host:8786``, or a ``LocalCluster`` started for the build), with their texts
+and the rows the extraction cache holds of them: the cluster's workers extract the others and
+table the block in pieces (``start_tables_with_dask``), and the build joins the pieces, checks
+and writes them. ``extract_with_dask`` runs ``extract_article`` alone over a ``dask.bag``. Every
+worker must have the same ``coalition_news`` installed (same code, lexicons and pinned
+libraries), or its rows could differ; rows and pieces come back in article order, so the tables
+are byte-identical to a serial build.
 
 ``publish_partitioned`` writes each table as ``<out>/<table>/article_block=NNNNN/part-0.parquet``
 (1,000 articles per block, by the article's running number), for corpora too large to read as
@@ -122,6 +125,39 @@ def start_with_dask(articles: list[Article], client, workers: int = 2) -> Callab
     npartitions = max(threads * 4, -(-len(articles) // ARTICLES_PER_PARTITION))
     future = client.compute(extract_bag(articles, npartitions))
     return lambda: list(future.result())
+
+
+def start_tables_with_dask(articles: list[Article], keys: list[str] | None, cached: dict[str, bytes] | None,
+                           client, workers: int = 2) -> Callable[[], list[tuple]]:
+    """Submit a block to the cluster to be extracted and tabled (``pipeline.table_block``), in
+    consecutive pieces, and return at once; the function returned waits for each piece's
+    ``TablePart`` and fresh rows (packed for the cache), in order, for the build to join
+    (``pipeline.joined_part``), check and write while the cluster tables the next block.
+
+    ``articles`` come with their texts, and the rows the cache holds of them packed (``cached``,
+    by their ``keys``): the cluster's workers need not see the repository. One piece for each of
+    the cluster's threads at least (``pipeline.table_pieces``)."""
+    import dask.bag as db
+
+    from .pipeline import table_pieces
+
+    if not articles:
+        return list
+    threads = sum(client.nthreads().values()) or workers
+    work = []
+    for a, b in table_pieces(len(articles), threads):
+        piece_keys = None if keys is None else keys[a:b]
+        piece_cached = None if cached is None else {k: cached[k] for k in piece_keys if k in cached}
+        work.append((articles[a:b], piece_keys, piece_cached))
+    future = client.compute(db.from_sequence(work, npartitions=len(work)).map(_table_piece))
+    return lambda: list(future.result())
+
+
+def _table_piece(piece: tuple) -> tuple:
+    from .pipeline import table_block
+
+    articles, keys, cached = piece
+    return table_block(articles, keys, None, None, None, None, cached=cached)
 
 
 # --- partitioned Parquet --------------------------------------------------------------------

@@ -140,12 +140,9 @@ class Workers:
         This process then has only to join the parts (``joined_part``): it no longer reads the
         texts, receives and tables every article's rows and packs them for the cache (~40 % of
         its CPU in a clean build of 10,000 articles), which capped the build on more cores."""
-        pieces = max(1, min(len(articles), max(self.jobs, round(len(articles) / TABLE_PIECE_ARTICLES))))
-        bounds = [len(articles) * i // pieces for i in range(pieces + 1)]
-
         def submit() -> list[Future]:
             return [self._pool.submit(table_block, articles[a:b], None if keys is None else keys[a:b], None,
-                                      root, cache_root, fingerprint) for a, b in zip(bounds, bounds[1:])]
+                                      root, cache_root, fingerprint) for a, b in table_pieces(len(articles), self.jobs)]
 
         if self._pool is None:
             warm_up()  # the lexicons and patterns, loaded once, here: the forked workers inherit them
@@ -212,6 +209,18 @@ class Workers:
             self._pool = None
 
 
+def table_pieces(n: int, at_least: int) -> list[tuple[int, int]]:
+    """The [start, end) of each piece a block of ``n`` articles is tabled in by workers: about
+    ``TABLE_PIECE_ARTICLES`` each, and ``at_least`` pieces (one a worker) while there are articles.
+
+    >>> table_pieces(1000, 2), table_pieces(5, 2)
+    ([(0, 250), (250, 500), (500, 750), (750, 1000)], [(0, 2), (2, 5)])
+    """
+    pieces = max(1, min(n, max(at_least, round(n / TABLE_PIECE_ARTICLES))))
+    bounds = [n * i // pieces for i in range(pieces + 1)]
+    return list(zip(bounds, bounds[1:]))
+
+
 def end_with_parent(parent: int) -> None:
     """Make this worker end when the build process ``parent`` does, killed too (Linux's
     ``PR_SET_PDEATHSIG``): a forked worker inherits both ends of its task pipe, so it would never
@@ -268,15 +277,19 @@ def _start_cached(articles: list[Article], keys: list[str], options: BuildOption
 
 
 def table_block(articles: list[Article], keys: list[str] | None, key: str | None, root: Path | None,
-                cache_root: Path | None, fingerprint: str | None) -> tuple[TablePart, list[tuple[str, bytes]]]:
+                cache_root: Path | None, fingerprint: str | None,
+                cached: dict[str, bytes] | None = None) -> tuple[TablePart, list[tuple[str, bytes]]]:
     """A block's ``TablePart`` (checked against its raw texts, read from ``root``) from its
-    articles' rows: from the article cache (read only; with their ``keys``) or extracted. Returns
-    it with the rows extracted, packed (``cache.packed_rows``) for the build process to store.
-    Runs in a worker: ``Workers.warm_aside``'s, or the pool's (``Workers.start_tables``)."""
-    from .cache import ExtractCache, packed_rows
+    articles' rows: from the article cache (read only; with their ``keys``), or sent with them
+    (``cached``: packed, as the cache stores them), or extracted. Returns it with the rows
+    extracted, packed (``cache.packed_rows``) for the build process to store. Runs in a worker:
+    ``Workers.warm_aside``'s, the pool's (``Workers.start_tables``) or Dask's (``distributed``)."""
+    from .cache import ExtractCache, packed_rows, readable_rows
 
     found: dict[str, ArticleRows] = {}
-    if keys is not None and cache_root is not None:
+    if cached is not None:
+        found = dict(readable_rows(cached.items()))
+    elif keys is not None and cache_root is not None:
         reader = ExtractCache.open(cache_root, fingerprint, read_only=True)
         try:
             found = dict(reader.get_many(keys))
@@ -568,6 +581,12 @@ def table_parts(articles: list[Article], options: BuildOptions, cache=None,
             cache_root, fingerprint = (None, None) if cache is None else (cache.root, cache.fingerprint)
             return _StartedBlock([], waiting.key, pieces=workers.start_tables(block, article_keys, root, cache_root, fingerprint))
         block = with_texts(block, root)
+        if options.engine == "dask":  # the cluster's workers need not see the repository: texts and cached rows go with the block
+            from .distributed import start_tables_with_dask
+
+            counts.cached_articles += len(waiting)  # less the articles the cluster extracted (``finish``)
+            cached = None if cache is None else cache.get_packed(article_keys)
+            return _StartedBlock([], waiting.key, pieces=start_tables_with_dask(block, article_keys, cached, client, worker_count(options.jobs)))
         if cache is None:
             extracting = _start_uncached(block, options, client, workers)
             return _StartedBlock(block, None, rows=lambda: (extracting(), 0))

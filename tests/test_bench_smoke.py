@@ -58,6 +58,8 @@ def test_bench_smoke_run(tmp_path):
     assert size["n"] == 20 and size["rows"]["articles"] == 20
     assert list(size["stages"]) == ["ingest", "extract", "tables", "validate", "publish", "partitioned"]
     assert all(s["seconds"] > 0 and s["peak_rss_mb"] > 0 for s in size["stages"].values())
+    alone = size["extraction_per_core"]  # extract_article alone, in one process
+    assert alone["articles"] == 20 and alone["cpu_seconds"] > 0 and "extraction alone (extract_article" in stdout
     incremental = size["incremental"]
     assert incremental["identical_to_clean_build"] is True
     # three rebuilds, each after one more article; the median one is reported, with its cache log

@@ -406,6 +406,30 @@ def test_dask_blocks_are_submitted_and_waited_for_later(articles, serial_rows):
     assert empty.submitted == [4]  # no worker has joined yet: the build's own count
 
 
+def test_dask_tables_a_block_in_pieces_with_its_texts_and_cached_rows(articles, serial_rows):
+    """``--engine dask`` sends each block with its texts and the rows the cache holds, packed: the
+    cluster extracts the others and tables the block in pieces (one a thread at least), which
+    join into the block tabled whole; the fresh rows come back packed, in order."""
+    pytest.importorskip("dask.bag")
+    from coalition_news.cache import packed_rows, unpacked_rows
+    from coalition_news.distributed import start_tables_with_dask
+
+    keys = [f"k{i}" for i in range(len(articles))]
+    cached = {keys[1]: packed_rows(serial_rows[1]), keys[3]: packed_rows(serial_rows[3]), keys[4]: b"damaged"}
+    cluster = _QueuedCluster({"tcp://a:1": 2, "tcp://b:1": 1})
+    waiting = start_tables_with_dask(articles, keys, cached, cluster, workers=2)
+    assert cluster.submitted == [3] and cluster.waited == 0  # a piece a thread; nothing waited for yet
+    pieces = waiting()
+    fresh = [item for _, packed in pieces for item in packed]
+    assert [k for k, _ in fresh] == [keys[0], keys[2], keys[4]]  # the damaged one extracted again
+    assert [unpacked_rows(blob) for _, blob in fresh] == [serial_rows[0], serial_rows[2], serial_rows[4]]
+    whole = pipeline.table_part(serial_rows, {a.article_id: a.text for a in articles}, "block")
+    joined = pipeline.joined_part([part for part, _ in pieces], "block")
+    for table in whole.frames:
+        pd.testing.assert_frame_equal(joined.frames[table], whole.frames[table])
+    assert joined.speakers == whole.speakers and joined.provenance == whole.provenance
+
+
 def test_article_block_groups_a_thousand_articles():
     ids = pd.Series(["000_6380a1c75a270f68", "999_ed127326e84fb47c", "1000_a469f832d7dd3b47", "123456_596b086985615e85"])
     assert article_block(ids).tolist() == ["00000", "00000", "00001", "00123"]
@@ -605,6 +629,13 @@ def test_cli_dask_partitioned_build_equals_serial_clean_build(repo_copy, tmp_pat
     result = run_cli(repo_copy, "build", "--engine", "dask", "--jobs", "2", "--no-cache", "--partitioned")
     assert result.returncode == 0, result.stderr
     assert tree_bytes(repo_copy / "data") == tree_bytes(clean / "data")
+    # with the cache: the first build fills it; then, the blocks' tables lost, the cluster tables
+    # every block again from the rows sent with it
+    for _ in range(2):
+        result = run_cli(repo_copy, "build", "--engine", "dask", "--jobs", "2")
+        assert result.returncode == 0, result.stderr
+        assert tree_bytes(repo_copy / "data") == tree_bytes(clean / "data")
+        shutil.rmtree(repo_copy / cache_mod.CACHE_DIR / cache_mod.BLOCKS_DIR)
     parts = repo_copy / "data-partitioned"
     assert sorted(p.name for p in parts.iterdir()) == sorted([*schemas.table_names(), distributed.PARTITIONS_RECORD])
     quotes = read_partitioned(parts, "quotes")
