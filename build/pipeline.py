@@ -41,7 +41,7 @@ from .validate import BlockChecks, CheckProcess, ValidationError, provenance_by_
 
 log = logging.getLogger(__name__)
 
-# Below this many articles to extract, a process pool costs more than it saves.
+# Below this many articles to extract (or a block of fewer to table), a process pool costs more than it saves.
 PARALLEL_MIN_ARTICLES = 64
 # Up to this many rows, pandera's row checks run in the second process (``BlockChecks._sent``):
 # sending them there costs less than pandera's import and warm-up here (~0.7 s); more would hold a
@@ -100,12 +100,14 @@ def extract_serial(articles: list[Article]) -> list[ArticleRows]:
 
 class Workers:
     """The extraction processes of one build: started by the first block with enough articles to
-    need them (``min_articles``), kept for every later block, stopped when the build ends.
+    need them (``min_articles``), kept for every later block, stopped when the build ends. A build
+    has them extract and table its blocks (``start_tables``); ``extract`` and ``start`` give rows.
 
     >>> with Workers(jobs=2) as workers:        # doctest: +SKIP
     ...     rows = workers.extract(articles)      # in input order (``map`` keeps order)
     ...     later = workers.start(more)           # extracting while this process does other work
     ...     more_rows = later()                   # waits for them
+    ...     pieces = workers.start_tables(block, keys, root, cache.root, cache.fingerprint)()
     """
 
     def __init__(self, jobs: int, min_articles: int = PARALLEL_MIN_ARTICLES):
@@ -258,20 +260,17 @@ def _start_uncached(articles: list[Article], options: BuildOptions, client, work
     return workers.start(articles)
 
 
-def _start_cached(articles: list[Article], keys: list[str], options: BuildOptions, cache, client,
-                  workers: Workers) -> Callable[[], tuple[list[ArticleRows], int]]:
-    """Start extracting the ``articles`` (whose cache ``keys`` are given) missing from the cache;
-    the function returned waits for (the rows of every article, how many came from the cache),
-    saving the fresh rows to the cache."""
+def _cached_or_extracted(articles: list[Article], keys: list[str], cache) -> Callable[[], tuple[list[ArticleRows], int]]:
+    """For a block tabled in this process (too few articles for the workers, or one worker): the
+    function returned gives (the rows of every article, how many came from the cache), extracting
+    here those the cache lacks and saving their rows to it."""
     found = dict(cache.get_many(keys))
-    missing = [(k, a) for k, a in zip(keys, articles) if k not in found]
-    extracting = _start_uncached([a for _, a in missing], options, client, workers)
 
     def rows() -> tuple[list[ArticleRows], int]:
-        fresh = list(zip([k for k, _ in missing], extracting()))
+        fresh = [(k, extract_article(a)) for k, a in zip(keys, articles) if k not in found]
         cache.put_many(fresh)
         found.update(fresh)
-        return [found[k] for k in keys], len(keys) - len(missing)
+        return [found[k] for k in keys], len(keys) - len(fresh)
 
     return rows
 
@@ -587,10 +586,10 @@ def table_parts(articles: list[Article], options: BuildOptions, cache=None,
             counts.cached_articles += len(waiting)  # less the articles the cluster extracted (``finish``)
             cached = None if cache is None else cache.get_packed(article_keys)
             return _StartedBlock([], waiting.key, pieces=start_tables_with_dask(block, article_keys, cached, client, worker_count(options.jobs)))
+        # tabled here: too few articles for the workers to be worth it, or a serial build
         if cache is None:
-            extracting = _start_uncached(block, options, client, workers)
-            return _StartedBlock(block, None, rows=lambda: (extracting(), 0))
-        return _StartedBlock(block, waiting.key, rows=_start_cached(block, article_keys, options, cache, client, workers))
+            return _StartedBlock(block, None, rows=lambda: (extract_serial(block), 0))
+        return _StartedBlock(block, waiting.key, rows=_cached_or_extracted(block, article_keys, cache))
 
     def finish(started: _StartedBlock) -> TablePart:
         if started.part is not None:
