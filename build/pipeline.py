@@ -23,6 +23,7 @@ import signal
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -32,6 +33,7 @@ import pandas as pd
 from . import pickles, schemas, tables
 from .extract import ArticleRows, extract_article, forget_text_memos, warm_up
 from .extract.speakers import SpeakerRef, merge_keyed_speakers, merge_speakers, speaker_id
+from .errors import BuildError
 from .files import libc
 from .ingest import Article, read_raw, with_texts
 from .memory import give_back_freed_memory, use_lean_arrow_pool
@@ -151,7 +153,7 @@ class Workers:
             futures = self._forking(submit)
         else:
             futures = submit()
-        return lambda: [future.result() for future in futures]
+        return lambda: [worker_result(future, articles) for future in futures]
 
     def _forking(self, submit: Callable):
         """Start the pool and ``submit`` its first tasks (the workers fork as they are submitted)."""
@@ -209,6 +211,24 @@ class Workers:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+
+
+class WorkerLost(BuildError):
+    """A worker process ended without a result (killed: by the system when memory ran out, or by hand)."""
+
+
+def worker_result(future: Future, block: list[Article]):
+    """``future.result()`` of a task on a ``block`` of articles; a worker that ended abruptly is a
+    ``BuildError`` naming the block (nothing is published: the build stops before its release is
+    swapped in). The pool then fails every task it holds, so the worker may have had the block
+    after this one (submitted ahead): the message says so."""
+    try:
+        return future.result()
+    except BrokenProcessPool as lost:
+        raise WorkerLost(f"a worker process ended abruptly (killed, perhaps by the system for want of memory) while the "
+                         f"workers were extracting and tabling the block of {len(block)} articles {block[0].raw_path} to "
+                         f"{block[-1].raw_path}, or the block after it; nothing was published. "
+                         f"Build again, with fewer --jobs if memory is short") from lost
 
 
 def table_pieces(n: int, at_least: int) -> list[tuple[int, int]]:
@@ -310,7 +330,7 @@ class BlocksAside:
         self.keys = {block.key for block in blocks}
         self._workers = workers
         self._waiting = list(reversed(blocks))  # popped from the end: in block order
-        self._running: dict[str, Future] = {}
+        self._running: dict[str, tuple[Future, list[Article]]] = {}  # with its articles, to name them if its worker is lost
         self._args = (root, cache_root, fingerprint)
         self._ahead = ahead
         self._submit()
@@ -318,7 +338,8 @@ class BlocksAside:
     def _submit(self) -> None:
         while self._waiting and len(self._running) < self._ahead:
             block = self._waiting.pop()
-            self._running[block.key] = self._workers.submit_aside(table_block, block.articles(), block.keys(), block.key, *self._args)
+            articles = block.articles()
+            self._running[block.key] = self._workers.submit_aside(table_block, articles, block.keys(), block.key, *self._args), articles
 
     def __contains__(self, key: str | None) -> bool:
         return key in self.keys
@@ -326,9 +347,9 @@ class BlocksAside:
     def take(self, key: str) -> tuple[TablePart, list[tuple[str, bytes]]]:
         """The block's part and its extracted rows, once the worker has them (the next block is
         submitted first, so the worker goes on while this process waits)."""
-        running = self._running.pop(key)
+        running, articles = self._running.pop(key)
         self._submit()
-        return running.result()
+        return worker_result(running, articles)
 
 
 # At most this many blocks are tabled aside (``BlocksAside``): enough for the few new articles

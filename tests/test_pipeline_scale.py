@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import pickle
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -24,6 +26,7 @@ from coalition_news import cache as cache_mod
 from coalition_news import pipeline, schemas, tables
 from coalition_news.cache import ExtractCache, article_key, extractor_fingerprint
 from coalition_news import distributed
+from coalition_news.errors import BuildError
 from coalition_news.distributed import article_block, partition_file, read_partitioned, write_partitioned
 from coalition_news.files import read_sealed
 from coalition_news.ingest import IngestError, read_raw
@@ -1039,3 +1042,25 @@ def test_a_block_is_tabled_in_pieces_of_a_few_hundred_articles_and_one_a_worker_
         assert [size for size, _ in submitted] == expected, n
         assert [k for _, keys in submitted for k in keys] == [str(i) for i in range(n)]  # each piece with its keys, in order
     workers._pool = None
+
+
+def test_a_worker_killed_while_tabling_stops_the_build_naming_the_block(repo_copy, monkeypatch):
+    """A worker that dies (the system's OOM killer, a kill by hand) is a build error naming the
+    block the workers had, not a traceback from the process pool; the last release stays."""
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_ARTICLES", 1)
+    victim = pipeline.by_article_id(read_raw(repo_copy / "raw"))[3]
+    real_extract, parent = pipeline.extract_article, os.getpid()
+
+    def killed_on_the_victim(article):
+        if article.article_id == victim.article_id and os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real_extract(article)
+
+    monkeypatch.setattr(pipeline, "extract_article", killed_on_the_victim)  # the forked workers inherit it
+    before = tree_bytes(repo_copy / "data")
+    with pytest.raises(pipeline.WorkerLost, match=r"ended abruptly .* nothing was published") as lost:
+        build(repo_copy, BuildOptions(jobs=2, cache=False))  # one block of the five
+    assert isinstance(lost.value, BuildError)
+    ids = pipeline.by_article_id(read_raw(repo_copy / "raw"))
+    assert f"the block of 5 articles {ids[0].raw_path} to {ids[-1].raw_path}, or the block after it" in str(lost.value)
+    assert tree_bytes(repo_copy / "data") == before
