@@ -307,6 +307,24 @@ def test_the_rows_kept_are_those_of_every_block_the_build_named(tmp_path, serial
     cache.close()
 
 
+def test_the_keys_kept_for_the_prune_are_held_as_digests(tmp_path):
+    """100,000 article keys kept cost 8 bytes each (not a string each, nor a table to fill), and the
+    prune still drops exactly the rows of the keys no block named."""
+    import hashlib
+
+    cache = ExtractCache.open(tmp_path, fingerprint="f")
+    keys = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(100_003)]
+    with cache.db:
+        cache.db.executemany("INSERT INTO rows VALUES (?, 'f', x'00')", [(k,) for k in keys])
+    named = [k for i, k in enumerate(keys) if i not in (7, 50_000, 100_002)]
+    for i in range(0, len(named), 1000):
+        cache.keep(named[i:i + 1000])
+    assert sum(a.nbytes for a in cache._kept) == 8 * len(named)
+    assert cache.prune() == 3 and len(cache) == len(named)
+    assert cache.missing([keys[7], keys[50_000], keys[100_002], keys[8]]) == {keys[7], keys[50_000], keys[100_002]}
+    cache.close()
+
+
 def test_a_build_drops_the_cached_rows_of_an_article_no_longer_in_raw(repo_copy):
     def cached_rows() -> int:
         cache = ExtractCache.open(repo_copy, read_only=True)
