@@ -40,6 +40,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 MB = 1024 * 1024
+EXTRACTION_SAMPLE = 2000  # articles extracted alone, in one process ("extraction alone")
 
 
 # --- memory ----------------------------------------------------------------------------------
@@ -198,14 +199,12 @@ def profile_build(root: Path, top: int = 25) -> dict:
     }
 
 
-def extraction_per_core(root: Path, sample: int = 2000) -> dict:
-    """``extract_article`` alone, in this process, over the corpus's first ``sample`` articles:
-    articles per CPU-second, the issue's "extraction per core". The build's extract stage counts
-    more: its workers also table each block, and the CPU of whatever overlaps the stage."""
+def extraction_per_core(articles: list) -> dict:
+    """``extract_article`` alone, in this process, over ``articles`` (with their texts): articles
+    per CPU-second, the issue's "extraction per core". The build's extract stage counts more: its
+    workers also table each block, and the CPU of whatever overlaps the stage."""
     from coalition_news.extract import extract_article, forget_text_memos, warm_up
-    from coalition_news.ingest import read_raw, with_texts
 
-    articles = with_texts(read_raw(root / "raw", unread_ok=True)[:sample], root)
     warm_up()
     forget_text_memos()  # no line of the build's first block is remembered
     start = time.process_time()
@@ -260,12 +259,14 @@ def run_one(n: int, jobs: int | None, workdir: Path, profile: bool, verify: bool
 
     result["arrow_pool"] = pa.default_memory_pool().backend_name  # the build's allocator (``memory``)
 
-    result["extraction_per_core"] = extraction_per_core(root)
+    articles = read_raw(root / "raw")  # with their texts: for extraction alone, and the checks alone below
+    result["extraction_per_core"] = extraction_per_core(articles[:EXTRACTION_SAMPLE])
 
     from coalition_news.validate import read_parquet_typed
 
-    frames = {t: read_parquet_typed(t, root / "data" / "parquet" / f"{t}.parquet") for t in rows}  # the checks alone, below
-    texts = {a.article_id: a.text for a in read_raw(root / "raw")}
+    frames = {t: read_parquet_typed(t, root / "data" / "parquet" / f"{t}.parquet") for t in rows}
+    texts = {a.article_id: a.text for a in articles}
+    del articles
     result["validation_seconds"] = validation_breakdown(frames, texts, root)
     del frames, texts
 

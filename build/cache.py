@@ -266,7 +266,7 @@ class ExtractCache:
         cursor = self.db.execute("SELECT key FROM rows WHERE fingerprint = ?", [self.fingerprint])
         while batch := [key for (key,) in cursor.fetchmany(self._PRUNE_BATCH)]:  # not every key at once
             digests = np.fromiter(map(hash, batch), dtype=np.int64, count=len(batch))
-            stale += [(batch[i],) for i in np.flatnonzero(~np.isin(digests, kept, assume_unique=False))]
+            stale += [(batch[i],) for i in np.flatnonzero(~np.isin(digests, kept))]
         with self.db:
             dropped = self.db.execute("DELETE FROM rows WHERE fingerprint != ?", [self.fingerprint]).rowcount
             self.db.executemany("DELETE FROM rows WHERE key = ?", stale)

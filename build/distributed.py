@@ -157,7 +157,7 @@ def _table_piece(piece: tuple) -> tuple:
     from .pipeline import table_block
 
     articles, keys, cached = piece
-    return table_block(articles, keys, None, None, None, None, cached=cached)
+    return table_block(articles, keys, key=None, root=None, cache_root=None, fingerprint=None, cached=cached)
 
 
 # --- partitioned Parquet --------------------------------------------------------------------

@@ -427,6 +427,13 @@ def test_dask_blocks_are_submitted_and_waited_for_later(articles, serial_rows):
     assert empty.submitted == [4]  # no worker has joined yet: the build's own count
 
 
+def _assert_same_part(joined, whole) -> None:
+    """Two ``TablePart``s hold the same frames, speakers and provenance problems."""
+    for table in whole.frames:
+        pd.testing.assert_frame_equal(joined.frames[table], whole.frames[table])
+    assert joined.speakers == whole.speakers and joined.provenance == whole.provenance
+
+
 def test_dask_tables_a_block_in_pieces_with_its_texts_and_cached_rows(articles, serial_rows):
     """``--engine dask`` sends each block with its texts and the rows the cache holds, packed: the
     cluster extracts the others and tables the block in pieces (one a thread at least), which
@@ -445,10 +452,7 @@ def test_dask_tables_a_block_in_pieces_with_its_texts_and_cached_rows(articles, 
     assert [k for k, _ in fresh] == [keys[0], keys[2], keys[4]]  # the damaged one extracted again
     assert [unpacked_rows(blob) for _, blob in fresh] == [serial_rows[0], serial_rows[2], serial_rows[4]]
     whole = pipeline.table_part(serial_rows, {a.article_id: a.text for a in articles}, "block")
-    joined = pipeline.joined_part([part for part, _ in pieces], "block")
-    for table in whole.frames:
-        pd.testing.assert_frame_equal(joined.frames[table], whole.frames[table])
-    assert joined.speakers == whole.speakers and joined.provenance == whole.provenance
+    _assert_same_part(pipeline.joined_part([part for part, _ in pieces], "block"), whole)
 
 
 def test_article_block_groups_a_thousand_articles():
@@ -982,11 +986,8 @@ def test_a_block_joined_from_the_parts_of_its_runs_equals_the_block_tabled_whole
     whole = pipeline.table_part(serial_rows, texts, "block")
     runs = [serial_rows[:2], serial_rows[2:3], serial_rows[3:]]
     joined = pipeline.joined_part([pipeline.table_part(run, texts) for run in runs], "block")
-    assert list(joined.frames) == list(whole.frames)
-    for table in whole.frames:
-        pd.testing.assert_frame_equal(joined.frames[table], whole.frames[table])
-    assert joined.speakers == whole.speakers and joined.key == "block"
-    assert joined.provenance == whole.provenance
+    assert list(joined.frames) == list(whole.frames) and joined.key == "block"
+    _assert_same_part(joined, whole)
     problems = [p for found in whole.provenance.values() for p in found]
     assert any(articles[1].article_id in p for p in problems) and any(articles[4].article_id in p for p in problems)
 
