@@ -67,3 +67,20 @@ def test_mark_positions_are_the_mark_pattern_matches(text):
         by_class.setdefault(quotes._MARK_CLASSES[m.group()], []).append(m.start())
     assert quotes._mark_positions(text) == by_class
     assert quotes._has_mark(text) == (quotes._ANY_MARK.search(text) is not None)
+
+
+# --- the first words of a quotation counted in one match ---------------------------------------
+
+_WORDS_TEXT = st.text(alphabet="قال 12.,_-«»\"²٣\u0640\u064e\u00a0\t!؟x", max_size=40)
+
+
+@settings(max_examples=800, deadline=None)
+@given(_WORDS_TEXT | st.text(max_size=30), st.integers(0, 12), st.integers(0, 45))
+def test_count_words_is_the_first_word_matches_counted(text, lo, hi):
+    """``_count_words`` (one nested match) counts what the plain ``finditer`` over
+    ``_WORDS_AND_NUMBERS`` counts, up to one more than a short quotation has."""
+    from itertools import islice
+
+    hi = min(hi, len(text))
+    plain = len(list(islice(quotes._WORDS_AND_NUMBERS.finditer(text, lo, hi), quotes.SHORT_QUOTE_WORDS + 1)))
+    assert quotes._count_words(text, lo, hi) == plain

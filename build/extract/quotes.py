@@ -47,7 +47,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from itertools import compress, count, islice
+from itertools import compress, count
 from operator import itemgetter
 
 
@@ -69,7 +69,9 @@ from .speakers import (
     readable,
     title_length,
     _known_noun,
+    token_split,
     tokenize,
+    tokens_of,
     without_conjunction,
 )
 
@@ -311,6 +313,7 @@ class _Candidate:
     raw_close: int
     speech: bool
     partial: bool
+    tok: int           # index of its Q or N token in the line's tokens
 
 
 def _classify(ntext: str, toks: list[Tok], n_words: int, a: int, b: int, prev_name: bool) -> tuple[bool, bool]:
@@ -363,10 +366,26 @@ def _classify(ntext: str, toks: list[Tok], n_words: int, a: int, b: int, prev_na
 _WORDS_AND_NUMBERS = re.compile(r"[^\W\d_]\w*|\d+(?:[.,]\d+)*")
 
 
+def _first_words_pattern(n: int) -> re.Pattern:
+    """One pattern for the first ``n`` words and numbers of a text, each in its own group, nested:
+    ``(?:skip(word)(?:skip(word)…)?)?``, where ``skip`` (``[\W_]*``) passes what is neither a
+    letter nor a digit, so it stops exactly where ``_WORDS_AND_NUMBERS`` matches next. The last
+    group that took part (``lastindex``) is the number of words, up to ``n``."""
+    nested = ""
+    for _ in range(n):
+        nested = r"(?:[\W_]*(" + _WORDS_AND_NUMBERS.pattern + ")" + nested + ")?"
+    return re.compile(nested)
+
+
+_FIRST_WORDS = _first_words_pattern(SHORT_QUOTE_WORDS + 1)
+
+
 def _count_words(ntext: str, lo: int, hi: int) -> int:
     """The words and numbers in ``ntext[lo:hi]``, counted up to one more than a short quotation
-    has (``_classify`` only tells none, short and long apart): a long quotation is not scanned whole."""
-    return len(list(islice(_WORDS_AND_NUMBERS.finditer(ntext, lo, hi), SHORT_QUOTE_WORDS + 1)))
+    has (``_classify`` only tells none, short and long apart): a long quotation is not scanned whole.
+    (``len(list(islice(_WORDS_AND_NUMBERS.finditer(ntext, lo, hi), SHORT_QUOTE_WORDS + 1)))``, in
+    one match: no match object per word.)"""
+    return _FIRST_WORDS.match(ntext, lo, hi).lastindex or 0
 
 
 def _tokens_and_candidates(raw: str, nt: NormalizedText) -> tuple[list[Tok], list[_Candidate]]:
@@ -382,18 +401,20 @@ def _tokens_and_candidates(raw: str, nt: NormalizedText) -> tuple[list[Tok], lis
     cands: list[_Candidate] = []
     pos = 0
     prev_name = False
+    split = token_split(ntext)
     for ra, rb in pairs:
         a, b = nt.norm_index(ra), nt.norm_index(rb)
-        segment = tokenize(ntext, pos, a)
+        segment = tokens_of(ntext[pos:a], pos, split)
         outside += segment
         toks += segment
         n_words = _count_words(ntext, a + 1, b)
         speech, partial = _classify(ntext, outside, n_words, a, b, prev_name)
         prev_name = not speech
-        cands.append(_Candidate(a, b, ra, rb, speech, partial))
-        toks.append(Tok("Q" if speech else "N", ntext[a + 1:b], a, b + 1))
+        cands.append(_Candidate(a, b, ra, rb, speech, partial, len(toks)))
+        # built as ``tokens_of`` builds tokens: no Python-level ``Tok.__new__``
+        toks.append(tuple.__new__(Tok, ("Q" if speech else "N", ntext[a + 1:b], a, b + 1)))
         pos = b + 1
-    toks += tokenize(ntext, pos)
+    toks += tokens_of(ntext[pos:], pos, split)
     return toks, cands
 
 
@@ -629,11 +650,10 @@ def _assign(line, toks: list[Tok], cands: list[_Candidate], hits: list[_VerbHit]
     window_start = 0
     prev: Quote | None = None
     prev_res: Resolution | None = None
-    qtok = {t.start: k for k, t in enumerate(toks) if t.kind == "Q"}
     for c in cands:
         if not c.speech:
             continue
-        k = qtok[c.open]
+        k = c.tok
         in_window = [h for h in hits if window_start <= toks[h.tok].start < c.open]
         lemma, res = None, None
         if in_window:

@@ -22,14 +22,14 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from itertools import repeat
+from itertools import accumulate, repeat
 from typing import NamedTuple
 
 import regex
 
 from ..lexicon import load_lexicon
 from ..text.frozen import stored_at_once
-from ..text.normalise import NormalizedText, TranslationTable, match_spans, normalize, spelled_out
+from ..text.normalise import NormalizedText, TranslationTable, normalize, spelled_out
 
 KINDS = ("person", "organization", "group", "anonymous")
 ATTRIBUTIONS = ("explicit", "resumed", "surname", "title", "none")
@@ -185,10 +185,25 @@ _KIND_OF = _KindOf()
 
 def tokenize(ntext: str, lo: int = 0, hi: int | None = None) -> list[Tok]:
     """Word, number and punctuation tokens of ``ntext[lo:hi]`` (offsets into ``ntext``)."""
-    split = _TOKEN_SPLIT_BMP if _within_bmp(ntext[lo:hi] if lo or hi is not None else ntext) else _TOKEN_SPLIT
-    texts, starts, ends = match_spans(split, ntext, lo, hi)
+    text = ntext[lo:hi] if lo or hi is not None else ntext
+    return tokens_of(text, lo, token_split(text))
+
+
+def token_split(text: str) -> re.Pattern:
+    """The split pattern ``tokens_of`` uses for ``text`` or any part of it: the spelled-out one
+    when ``text`` is within the BMP (a part of a text beyond it splits the same either way).
+    A line with several quotations is tested once, not once per piece between them."""
+    return _TOKEN_SPLIT_BMP if _within_bmp(text) else _TOKEN_SPLIT
+
+
+def tokens_of(text: str, offset: int, split: re.Pattern) -> list[Tok]:
+    """``tokenize`` of ``text``, a piece cut at ``offset`` from a line, with ``split`` from
+    ``token_split`` (``match_spans`` inlined: this runs for every piece of every line)."""
+    parts = split.split(text)
+    pos = list(accumulate(map(len, parts), initial=offset))
+    texts = parts[1::2]
     # tuple.__new__ builds the named tuples without their Python-level __new__ (all in C)
-    return list(map(tuple.__new__, repeat(Tok), zip(map(_KIND_OF.__getitem__, texts), texts, starts, ends)))
+    return list(map(tuple.__new__, repeat(Tok), zip(map(_KIND_OF.__getitem__, texts), texts, pos[1:-1:2], pos[2::2])))
 
 
 @lru_cache(maxsize=65536)
