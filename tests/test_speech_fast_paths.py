@@ -84,3 +84,14 @@ def test_count_words_is_the_first_word_matches_counted(text, lo, hi):
     hi = min(hi, len(text))
     plain = len(list(islice(quotes._WORDS_AND_NUMBERS.finditer(text, lo, hi), quotes.SHORT_QUOTE_WORDS + 1)))
     assert quotes._count_words(text, lo, hi) == plain
+    if speakers._within_bmp(text):  # the spelled-out pattern, used for lines within the BMP
+        assert quotes._count_words(text, lo, hi, quotes._FIRST_WORDS_BMP) == plain
+
+
+def test_count_words_bmp_pattern_counts_every_bmp_character_like_the_plain_one():
+    """Every character of the BMP, between and around words and numbers, is skipped or counted alike."""
+    for code in range(0x10000):
+        c = chr(code)
+        for sample in (f"ق{c}ل 1{c}2", f"{c}{c} 1.{c}3", f"_{c}x", c):
+            plain = quotes._count_words(sample, 0, len(sample))
+            assert quotes._count_words(sample, 0, len(sample), quotes._FIRST_WORDS_BMP) == plain, hex(code)

@@ -68,6 +68,10 @@ from .speakers import (
     parse_np,
     readable,
     title_length,
+    _DIGIT,
+    _LETTER,
+    _TOKEN_SPLIT_BMP,
+    _WORD,
     _known_noun,
     token_split,
     tokenize,
@@ -202,6 +206,9 @@ def _pair_class(s: str, positions: list[int], directional: str | None) -> list[t
     """Pair the marks of one style left to right; with an odd count, leave out the mark whose
     absence gives the best-shaped pairs (ties: the latest mark, so a final stray mark never pairs
     backwards over a reporting clause)."""
+    if len(positions) == 2:  # one quotation (most lines): one pair, nothing to score
+        return [(positions[0], positions[1])]
+
     def score_open(i: int) -> int:
         sc = _opener_score(s, i)
         if directional:
@@ -326,7 +333,8 @@ def _classify(ntext: str, toks: list[Tok], n_words: int, a: int, b: int, prev_na
     if glued:
         return False, False  # لـ"القدس العربي", بـ"الإرهابيين"
     last = before[-1] if before else None
-    if last is not None and last.kind == "w" and ntext[last.end:a].strip() == "":
+    gap = ntext[last.end:a].strip() if last is not None else ""
+    if last is not None and last.kind == "w" and gap == "":
         lex = lexicon()
         # the marker is in construct with the name, so it has no article: تنظيم "الدولة الإسلامية",
         # لتنظيم "…", وعملية "…"; "عناصر التنظيم "يتحركون …"" is speech about the organisation
@@ -338,7 +346,6 @@ def _classify(ntext: str, toks: list[Tok], n_words: int, a: int, b: int, prev_na
             return False, False
         if last.norm == "و" and prev_name:
             return False, False  # "الموت لأمريكا" و"الموت لإسرائيل": a list of names
-    gap = ntext[last.end:a].strip() if last is not None else ""
     colon = gap.endswith(":") or (last is not None and last.norm == ":")
     complementiser = last is not None and last.kind == "w" and without_conjunction(last.norm)[-1] in COMPLEMENTISERS
     introduced = colon or (last is not None and (_is_verb(last.norm) or complementiser))
@@ -366,26 +373,30 @@ def _classify(ntext: str, toks: list[Tok], n_words: int, a: int, b: int, prev_na
 _WORDS_AND_NUMBERS = re.compile(r"[^\W\d_]\w*|\d+(?:[.,]\d+)*")
 
 
-def _first_words_pattern(n: int) -> re.Pattern:
+def _first_words_pattern(n: int, word: str = _WORDS_AND_NUMBERS.pattern, skip: str = r"[\W_]") -> re.Pattern:
     """One pattern for the first ``n`` words and numbers of a text, each in its own group, nested:
-    ``(?:skip(word)(?:skip(word)…)?)?``, where ``skip`` (``[\W_]*``) passes what is neither a
-    letter nor a digit, so it stops exactly where ``_WORDS_AND_NUMBERS`` matches next. The last
-    group that took part (``lastindex``) is the number of words, up to ``n``."""
+    ``(?:skip*(word)(?:skip*(word)…)?)?``, where ``skip`` is what is neither a letter nor a digit,
+    so it stops exactly where ``_WORDS_AND_NUMBERS`` matches next. The last group that took part
+    (``lastindex``) is the number of words, up to ``n``."""
     nested = ""
     for _ in range(n):
-        nested = r"(?:[\W_]*(" + _WORDS_AND_NUMBERS.pattern + ")" + nested + ")?"
+        nested = "(?:" + skip + "*(" + word + ")" + nested + ")?"
     return re.compile(nested)
 
 
 _FIRST_WORDS = _first_words_pattern(SHORT_QUOTE_WORDS + 1)
+# the same with the classes spelled out, for a line within the BMP (as ``_TOKEN_SPLIT_BMP``): a
+# class of ranges is a bitmap test, cheaper than the Unicode category tests of \w and \d
+_FIRST_WORDS_BMP = _first_words_pattern(
+    SHORT_QUOTE_WORDS + 1, f"[{_LETTER}][{_WORD}]*|[{_DIGIT}]+(?:[.,][{_DIGIT}]+)*", f"[^{_LETTER}{_DIGIT}]")
 
 
-def _count_words(ntext: str, lo: int, hi: int) -> int:
+def _count_words(ntext: str, lo: int, hi: int, first_words: re.Pattern = _FIRST_WORDS) -> int:
     """The words and numbers in ``ntext[lo:hi]``, counted up to one more than a short quotation
     has (``_classify`` only tells none, short and long apart): a long quotation is not scanned whole.
     (``len(list(islice(_WORDS_AND_NUMBERS.finditer(ntext, lo, hi), SHORT_QUOTE_WORDS + 1)))``, in
-    one match: no match object per word.)"""
-    return _FIRST_WORDS.match(ntext, lo, hi).lastindex or 0
+    one match: no match object per word; ``_FIRST_WORDS_BMP`` for a line within the BMP.)"""
+    return first_words.match(ntext, lo, hi).lastindex or 0
 
 
 def _tokens_and_candidates(raw: str, nt: NormalizedText) -> tuple[list[Tok], list[_Candidate]]:
@@ -402,12 +413,13 @@ def _tokens_and_candidates(raw: str, nt: NormalizedText) -> tuple[list[Tok], lis
     pos = 0
     prev_name = False
     split = token_split(ntext)
+    first_words = _FIRST_WORDS_BMP if split is _TOKEN_SPLIT_BMP else _FIRST_WORDS
     for ra, rb in pairs:
         a, b = nt.norm_index(ra), nt.norm_index(rb)
         segment = tokens_of(ntext[pos:a], pos, split)
         outside += segment
         toks += segment
-        n_words = _count_words(ntext, a + 1, b)
+        n_words = _count_words(ntext, a + 1, b, first_words)
         speech, partial = _classify(ntext, outside, n_words, a, b, prev_name)
         prev_name = not speech
         cands.append(_Candidate(a, b, ra, rb, speech, partial, len(toks)))
