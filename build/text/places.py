@@ -274,19 +274,21 @@ def _coordinated_with_place(words: list[str], i: int) -> bool:
     return nxt.startswith("و") and (_unit(words, i + 1) or (None, None, None, 0))[3] == 1
 
 
-def _openers(words: list[str]) -> list[int]:
+def _openers(words: list[str], n: int | None = None) -> list[int]:
     """The tokens that can start a place: those opening an entry of a table (``_may_open``, a
-    C-level map over a cache), and those after في (``_coordinated_with_place``)."""
-    opens = list(map(_MAY_OPEN.__getitem__, words))
+    C-level map over a cache), and those after في (``_coordinated_with_place``); among the first
+    ``n`` tokens only, when given."""
+    n = len(words) if n is None else n
+    opens = list(map(_MAY_OPEN.__getitem__, words[:n] if n < len(words) else words))
     k = -1
     try:
         while True:
-            k = words.index("في", k + 1)
-            if k + 1 < len(words):
+            k = words.index("في", k + 1, n)
+            if k + 1 < n:
                 opens[k + 1] = True
     except ValueError:
         pass
-    return list(compress(range(len(words)), opens))
+    return list(compress(range(n), opens))
 
 
 def find_places(text: str, locative_only: bool = True) -> list[Place]:
@@ -295,13 +297,21 @@ def find_places(text: str, locative_only: bool = True) -> list[Place]:
     >>> [(p.text, p.geo_precision) for p in find_places("شنت الطائرات غارة في محافظة الرقة أمس")]
     [('محافظة الرقة', 'governorate')]
     """
+    return places_starting_before(text, None, locative_only)
+
+
+def places_starting_before(text: str, limit: int | None, locative_only: bool = True) -> list[Place]:
+    """``find_places(text)`` without the places that start at or after normalised offset ``limit``
+    (the whole list when None): those cannot lie inside a span ending at ``limit`` (the events of a
+    line look for places inside their windows only). The places before are the same, since the scan
+    goes left to right and a place may still run on past ``limit``."""
     g = _gazetteer()
     nt = NormalizedText.of(text)
     words, starts, ends = fast_split(_TOKEN_SPLIT, _TOKEN_SPLIT_RE, nt.text)  # only spaces lie between tokens
     out: list[Place] = []
     # Only a token that opens an entry of a table, or follows في, can start a place: the others are
     # skipped without the per-token tests (``_unit`` and ``_coordinated_with_place`` say no to them).
-    openers = _openers(words)
+    openers = _openers(words, None if limit is None else bisect_left(starts, limit))
     i = 0
     while i < len(words):
         k = bisect_left(openers, i)
