@@ -215,10 +215,12 @@ def _casualties_reference(window: str) -> tuple[int | None, int | None]:
 @settings(max_examples=300, deadline=None)
 @given(_texts | _phrased, st.integers(0, 90))
 def test_places_starting_before_a_limit_are_those_of_the_whole_line(text, limit):
-    """The scan stopped at ``limit`` finds the places of the whole line that start before it."""
+    """The scan stopped at ``limit`` finds the first places of the whole line, all that start before it."""
     nt = NormalizedText.of(text)
     whole = places.find_places(text)
-    assert places.places_starting_before(text, limit) == [p for p in whole if nt.norm_index(p.start) < limit]
+    first = places.places_starting_before(text, limit)
+    assert first == whole[:len(first)]
+    assert all(nt.norm_index(p.start) >= limit for p in whole[len(first):])
     assert places.places_starting_before(text, None) == whole
 
 
@@ -257,3 +259,15 @@ def test_actors_are_those_of_the_rules(text, a, b, t):
     anchor = (t, min(t + 3, len(norm)))
     words = events._word_table(norm)
     assert events._actors(norm, a, b, anchor, words) == _actors_reference(norm, a, b, anchor, words)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_CASUALTY_PHRASES + ["اثنتي عشرة", "١٢", "3,000", "\t", "\u00a0", "\x1c"]) | _texts,
+                max_size=10).map(" ".join))
+def test_casualty_patterns_for_re_match_those_for_regex(text):
+    """Below U+3000 the stdlib ``re`` spelling of each casualty pattern finds the same matches."""
+    window = normalize(text)
+    assert normalise.spelled_below(window)
+    for fast, plain in zip(events._casualty_patterns(events.re), events._casualty_patterns()):
+        assert [(m.span(), m.group("n")) for m in fast.finditer(window)] == [(m.span(), m.group("n")) for m in plain.finditer(window)]
+    assert events._casualties(window, True) == events._casualties(window) == _casualties_reference(window)

@@ -35,7 +35,7 @@ import regex
 from ..lexicon import load_lexicon
 from ..text.dates import DateMention, find_dates
 from ..text.frozen import stored_at_once
-from ..text.normalise import NormalizedText, PerWord, fast_split, normalize, spelled_out
+from ..text.normalise import NormalizedText, PerWord, fast_split, normalize, spelled_below, spelled_out
 from ..text.places import Place, places_starting_before
 
 
@@ -434,17 +434,23 @@ def _parse_count_word(s: str) -> int | None:
 
 
 @cache
-def _casualty_patterns():
+def _casualty_patterns(engine=regex):
+    """The casualty patterns: killed-verb + number, number + killed-noun, then the same for the
+    injured. ``engine=re``: the same patterns for stdlib ``re``, their classes spelled out below
+    U+3000 (for a line holding no other character, ``spelled_below``; ``re`` scans them faster)."""
+    # the classes as written inside brackets: letters, digits, spaces
+    L, D, S = ((spelled_out(c) if engine is re else c) for c in (r"\p{L}", r"\d", r"\s"))
     nums = sorted(_number_words(), key=len, reverse=True)
-    num = r"(?P<n>\d[\d,]*|" + "|".join(regex.escape(n) for n in nums) + r")"
+    num = rf"(?P<n>[{D}][{D},]*|" + "|".join(engine.escape(n) for n in nums) + r")"
     killed_verbs = r"(?:مقتل|قتل|قتلت|قتلوا|يقتل|مصرع|اعدام|اعدم)"
     hurt_verbs = r"(?:اصابه|اصيب|اصابة|جرح|جرحت)"
-    b = r"(?<![\p{L}])[وفب]?"
+    about = rf"(?:نحو[{S}]+|حوالي[{S}]+|اكثر[{S}]+من[{S}]+)?"
+    b = rf"(?<![{L}])[وفب]?"
     return (
-        regex.compile(rf"{b}{killed_verbs}(?:\s+|(?=\d))(?:نحو\s+|حوالي\s+|اكثر\s+من\s+)?{num}(?![\p{{L}}\d])"),
-        regex.compile(rf"{num}\s+(?:قتيل|قتيلا|قتلي)(?![\p{{L}}])"),
-        regex.compile(rf"{b}{hurt_verbs}\s+(?:نحو\s+|حوالي\s+|اكثر\s+من\s+)?{num}(?![\p{{L}}\d])"),
-        regex.compile(rf"{num}\s+(?:جريح|جريحا|جرحي|مصابا|مصابين)(?![\p{{L}}])"),
+        engine.compile(rf"{b}{killed_verbs}(?:[{S}]+|(?=[{D}])){about}{num}(?![{L}{D}])"),
+        engine.compile(rf"{num}[{S}]+(?:قتيل|قتيلا|قتلي)(?![{L}])"),
+        engine.compile(rf"{b}{hurt_verbs}[{S}]+{about}{num}(?![{L}{D}])"),
+        engine.compile(rf"{num}[{S}]+(?:جريح|جريحا|جرحي|مصابا|مصابين)(?![{L}])"),
     )
 
 
@@ -458,9 +464,10 @@ _KILLED_NOUN_CUES = ("قتيل", "قتلي")
 _HURT_NOUN_CUES = ("جريح", "جرحي", "مصاب")
 
 
-def _casualties(window: str) -> tuple[int | None, int | None]:
-    """(killed, injured) stated in a window: "مقتل أربعة … وإصابة ثلاثة" → (4, 3)."""
-    k1, k2, h1, h2 = _casualty_patterns()
+def _casualties(window: str, below: bool = False) -> tuple[int | None, int | None]:
+    """(killed, injured) stated in a window: "مقتل أربعة … وإصابة ثلاثة" → (4, 3). ``below``: every
+    character of the window is below U+3000 (``spelled_below`` of its line), so ``re`` may scan it."""
+    k1, k2, h1, h2 = _casualty_patterns(re if below else regex)
 
     def first(verb_first, number_first, noun_cues) -> int | None:
         patterns = (verb_first, number_first) if any(c in window for c in noun_cues) else (verb_first,)
@@ -617,7 +624,7 @@ def _event(text: str, nt: NormalizedText, m: DateMention, hit: _Hit, anchor: _Hi
     raw_a, raw_b = nt.raw_span(a, b) if b > a else (0, 0)
     raw_b = _before_subordinate_clause(text, max(m.end, t_end), raw_b)
     place = _nearest_place(places, raw_a, raw_b, (t_start + m.start) // 2)
-    killed, hurt = _casualties(nt.text[a:right_end])
+    killed, hurt = _casualties(nt.text[a:right_end], spelled_below(nt.text))
     actor1, actor2 = _actors(nt.text, a, right_end, (anchor.start, anchor.end), words)
     as_text = lambda span: text[slice(*nt.raw_span(*span))] if span else None  # noqa: E731
     return Event(

@@ -301,10 +301,11 @@ def find_places(text: str, locative_only: bool = True) -> list[Place]:
 
 
 def places_starting_before(text: str, limit: int | None, locative_only: bool = True) -> list[Place]:
-    """``find_places(text)`` without the places that start at or after normalised offset ``limit``
-    (the whole list when None): those cannot lie inside a span ending at ``limit`` (the events of a
-    line look for places inside their windows only). The places before are the same, since the scan
-    goes left to right and a place may still run on past ``limit``."""
+    """The first places of ``find_places(text)``: those whose first token starts before normalised
+    offset ``limit``, which takes in every place starting before it (the whole list when None). The
+    others cannot lie inside a span ending at ``limit`` (the events of a line look for places inside
+    their windows only). The places kept are the same, since the scan goes left to right and a
+    place may still run on past ``limit``."""
     g = _gazetteer()
     nt = NormalizedText.of(text)
     words, starts, ends = fast_split(_TOKEN_SPLIT, _TOKEN_SPLIT_RE, nt.text)  # only spaces lie between tokens
