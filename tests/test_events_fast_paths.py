@@ -271,3 +271,27 @@ def test_casualty_patterns_for_re_match_those_for_regex(text):
     for fast, plain in zip(events._casualty_patterns(events.re), events._casualty_patterns()):
         assert [(m.span(), m.group("n")) for m in fast.finditer(window)] == [(m.span(), m.group("n")) for m in plain.finditer(window)]
     assert events._casualties(window, True) == events._casualties(window) == _casualties_reference(window)
+
+
+def _match_at_reference(words, i, table_id):
+    """Every length from the longest entry down, each tried as a key."""
+    table = places._tables()[table_id]
+    longest = max(len(k) for k in table)
+    for first, cut in [(words[i], 0)] + [(words[i][len(c):], len(c)) for c in places._CLITICS
+                                         if words[i].startswith(c) and len(words[i]) > len(c) + 1]:
+        for n in range(min(longest, len(words) - i), 0, -1):
+            if (first, *words[i + 1: i + n]) in table:
+                return n, (table[(first, *words[i + 1: i + n])], cut)
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PHRASES + ["صلاح الدين", "بمحافظة صلاح الدين", "تل عفر", "ولاية", "سهل نينوى", "الموصل"])
+                | _texts, max_size=12).map(" ".join))
+def test_place_entries_tried_at_their_lengths_only(text):
+    from coalition_news.text.normalise import match_spans
+
+    words = match_spans(places._TOKEN_SPLIT, _norm(text))[0]
+    for i in range(len(words)):
+        for table_id in (places._ENTITIES, places._HEADS):
+            assert places._match_at(words, i, table_id) == _match_at_reference(words, i, table_id)

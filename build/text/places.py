@@ -145,17 +145,18 @@ def _tables() -> tuple[dict, dict]:
 
 
 @cache
-def _first_tokens(table_id: int) -> dict[str, int]:
-    """First token → longest key length, for the entity table (0) and the head table (1)."""
-    out: dict[str, int] = {}
+def _first_tokens(table_id: int) -> dict[str, tuple[int, ...]]:
+    """First token → the lengths of the keys it opens, longest first, for the entity table (0) and
+    the head table (1)."""
+    out: dict[str, set[int]] = {}
     for key in _tables()[table_id]:
-        out[key[0]] = max(out.get(key[0], 0), len(key))
-    return out
+        out.setdefault(key[0], set()).add(len(key))
+    return {first: tuple(sorted(lengths, reverse=True)) for first, lengths in out.items()}
 
 
 @lru_cache(maxsize=65536)
-def _starts(word: str, table_id: int) -> tuple[tuple[str, int, int], ...]:
-    """How ``word`` may open an entry of a table: (first token, clitic cut, longest entry length)."""
+def _starts(word: str, table_id: int) -> tuple[tuple[str, int, tuple[int, ...]], ...]:
+    """How ``word`` may open an entry of a table: (first token, clitic cut, the entries' lengths)."""
     firsts = _first_tokens(table_id)
     options = [(word, 0)] + [(word[len(c):], len(c)) for c in _CLITICS if word.startswith(c) and len(word) > len(c) + 1]
     return tuple((f, cut, firsts[f]) for f, cut in options if f in firsts)
@@ -172,11 +173,12 @@ _MAY_OPEN = PerWord(_may_open)  # every token of a line with an event is looked 
 def _match_at(words: list[str], i: int, table_id: int) -> tuple[int, object] | None:
     """Longest entry of a table (keys: token tuples) at token i, the first token clitic-stripped."""
     table = _tables()[table_id]
-    for first, cut, longest in _starts(words[i], table_id):
-        for n in range(min(longest, len(words) - i), 0, -1):
-            key = (first, *words[i + 1: i + n])
-            if key in table:
-                return n, (table[key], cut)
+    for first, cut, lengths in _starts(words[i], table_id):
+        for n in lengths:  # only the lengths of entries opened by ``first``: others cannot match
+            if n <= len(words) - i:
+                key = (first, *words[i + 1: i + n])
+                if key in table:
+                    return n, (table[key], cut)
     return None
 
 
