@@ -210,3 +210,88 @@ def _casualties_reference(window: str) -> tuple[int | None, int | None]:
         return next((v for m in found if (v := events._parse_count(m.group("n"))) is not None), None)
 
     return first(k1, k2), first(h1, h2)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_texts | _phrased, st.integers(0, 90))
+def test_places_starting_before_a_limit_are_those_of_the_whole_line(text, limit):
+    """The scan stopped at ``limit`` finds the first places of the whole line, all that start before it."""
+    nt = NormalizedText.of(text)
+    whole = places.find_places(text)
+    first = places.places_starting_before(text, limit)
+    assert first == whole[:len(first)]
+    assert all(nt.norm_index(p.start) >= limit for p in whole[len(first):])
+    assert places.places_starting_before(text, None) == whole
+
+
+def test_number_words_count_as_the_parser_says():
+    """The table of number-word counts gives what parsing each word gives."""
+    for word in events._number_words():
+        assert events._parse_count(word) == events._parse_count_word(word)
+    assert events._parse_count("1,200") == 1200 and events._parse_count("مدينة") is None
+
+
+def _actors_reference(text, a, b, anchor, words):
+    """Every actor match and every target test worked out, as the rules say."""
+    actor, by_hand, against = events._actor_patterns()
+    found = [(a + m.start("a"), a + m.end("a")) for m in actor.finditer(text[a:b])]
+    is_target = lambda sp: bool(against.search(text[max(a, sp[0] - 25): sp[0]]))  # noqa: E731
+    m = by_hand.search(text[a:b])
+    first = (a + m.start("a"), a + m.end("a")) if m else None
+    if first is None:
+        after = [sp for sp in found if sp[0] >= anchor[1] and len(text[anchor[1]:sp[0]].split()) <= 3 and not is_target(sp)]
+        before = [sp for sp in found if sp[1] <= anchor[0] and not is_target(sp)]
+        first = after[0] if after else before[0] if before else None
+    target = next((sp for sp in found if sp[0] >= anchor[1] and is_target(sp) and sp != first), None)
+    return first, target
+
+
+_ACTOR_PHRASES = _PHRASES + ["على يد", "علي يد قوات", "استهدفت", "ضد داعش", "على", "نفذت طائرات التحالف", "الجيش العراقي"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_ACTOR_PHRASES) | _texts, max_size=12).map(" ".join),
+       st.integers(0, 90), st.integers(0, 90), st.integers(0, 90))
+def test_actors_are_those_of_the_rules(text, a, b, t):
+    norm = _norm(text)
+    a, b = sorted((min(a, len(norm)), min(b, len(norm))))
+    t = min(t, len(norm))
+    anchor = (t, min(t + 3, len(norm)))
+    words = events._word_table(norm)
+    assert events._actors(norm, a, b, anchor, words) == _actors_reference(norm, a, b, anchor, words)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_CASUALTY_PHRASES + ["اثنتي عشرة", "١٢", "3,000", "\t", "\u00a0", "\x1c"]) | _texts,
+                max_size=10).map(" ".join))
+def test_casualty_patterns_for_re_match_those_for_regex(text):
+    """Below U+3000 the stdlib ``re`` spelling of each casualty pattern finds the same matches."""
+    window = normalize(text)
+    assert normalise.spelled_below(window)
+    for fast, plain in zip(events._casualty_patterns(events.re), events._casualty_patterns()):
+        assert [(m.span(), m.group("n")) for m in fast.finditer(window)] == [(m.span(), m.group("n")) for m in plain.finditer(window)]
+    assert events._casualties(window, True) == events._casualties(window) == _casualties_reference(window)
+
+
+def _match_at_reference(words, i, table_id):
+    """Every length from the longest entry down, each tried as a key."""
+    table = places._tables()[table_id]
+    longest = max(len(k) for k in table)
+    for first, cut in [(words[i], 0)] + [(words[i][len(c):], len(c)) for c in places._CLITICS
+                                         if words[i].startswith(c) and len(words[i]) > len(c) + 1]:
+        for n in range(min(longest, len(words) - i), 0, -1):
+            if (first, *words[i + 1: i + n]) in table:
+                return n, (table[(first, *words[i + 1: i + n])], cut)
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PHRASES + ["صلاح الدين", "بمحافظة صلاح الدين", "تل عفر", "ولاية", "سهل نينوى", "الموصل"])
+                | _texts, max_size=12).map(" ".join))
+def test_place_entries_tried_at_their_lengths_only(text):
+    from coalition_news.text.normalise import match_spans
+
+    words = match_spans(places._TOKEN_SPLIT, _norm(text))[0]
+    for i in range(len(words)):
+        for table_id in (places._ENTITIES, places._HEADS):
+            assert places._match_at(words, i, table_id) == _match_at_reference(words, i, table_id)

@@ -35,8 +35,8 @@ import regex
 from ..lexicon import load_lexicon
 from ..text.dates import DateMention, find_dates
 from ..text.frozen import stored_at_once
-from ..text.normalise import NormalizedText, PerWord, fast_split, normalize, spelled_out
-from ..text.places import Place, find_places
+from ..text.normalise import NormalizedText, PerWord, fast_split, normalize, spelled_below, spelled_out
+from ..text.places import Place, places_starting_before
 
 
 @stored_at_once
@@ -228,6 +228,23 @@ def _trigger_start(word: str, start: int) -> int:
     return start + _forms(word)[1] if cut_only and not whole else start
 
 
+class _TriggerWord(NamedTuple):
+    """What a word matching some trigger pattern may do in ``_find_triggers``."""
+
+    singles: tuple[_Trigger, ...]  # the single triggers it may start (``_singles_starting``)
+    heads: tuple[int, ...]  # the compounds it may head, and those it may cue (``_compound_roles``)
+    cues: tuple[int, ...]
+    shift: int  # where its trigger span starts, from the word's start (``_trigger_start``)
+
+
+def _trigger_word(word: str) -> _TriggerWord:
+    patterns = _patterns_of(word)[2]
+    return _TriggerWord(_singles_starting(patterns), *_compound_roles(patterns), _trigger_start(word, 0))
+
+
+_TRIGGER_WORD = PerWord(_trigger_word)  # the few words of a line that match a pattern are looked up here
+
+
 def _find_triggers(words: _Words) -> list[_Hit]:
     """Every single and compound trigger among the words of a line."""
     any_of = words.any_of
@@ -237,30 +254,33 @@ def _find_triggers(words: _Words) -> list[_Hit]:
     texts, starts, ends, n_words = words.texts, words.starts, words.ends, len(any_of)
     hits: list[_Hit] = []
     taken = 0  # the words before this index may belong to a single trigger found already
-    for i in candidates:
-        if i < taken:
-            continue  # inside a phrase: every trigger tried here would include word i
-        for t in _singles_starting(any_of[i]):  # longest phrase first: "قصف جوي" before "قصف"
-            n = len(t.words)  # its first word matches word i (``_singles_starting``)
-            if n == 1 or (i + n <= n_words and all(t.words[k] in any_of[i + k] for k in range(1, n))):
-                hits.append(_Hit(t.type, _trigger_start(texts[i], starts[i]), ends[i + n - 1]))
-                taken = i + n
-                break
     heads_at: dict[int, list[int]] = {}  # compound → the candidates that are its head word, in order
     cues_at: dict[int, list[int]] = {}
+    shifts: dict[int, int] = {}  # candidate → its ``_TriggerWord.shift``, for the compounds
     for i in candidates:
-        heads_of, cues_of = _compound_roles(any_of[i])
-        for c in heads_of:
-            heads_at.setdefault(c, []).append(i)
-        for c in cues_of:
-            cues_at.setdefault(c, []).append(i)
+        word = _TRIGGER_WORD[texts[i]]
+        if i >= taken:  # else inside a phrase: every trigger tried here would include word i
+            for t in word.singles:  # longest phrase first: "قصف جوي" before "قصف"
+                n = len(t.words)  # its first word matches word i (``_singles_starting``)
+                if n == 1 or (i + n <= n_words and all(t.words[k] in any_of[i + k] for k in range(1, n))):
+                    hits.append(_Hit(t.type, starts[i] + word.shift, ends[i + n - 1]))
+                    taken = i + n
+                    break
+        if word.heads or word.cues:
+            shifts[i] = word.shift
+            for c in word.heads:
+                heads_at.setdefault(c, []).append(i)
+            for c in word.cues:
+                cues_at.setdefault(c, []).append(i)
+    if not heads_at or not cues_at:
+        return hits
     tax = taxonomy()
     w = tax.window
     for c in sorted(heads_at.keys() & cues_at.keys()):  # a compound needs a head with a cue within w words
         cues = cues_at[c]
         for i in heads_at[c]:
             if any(j != i and i - w <= j <= i + w for j in cues):
-                hits.append(_Hit(tax.compounds[c][0], _trigger_start(texts[i], starts[i]), ends[i]))
+                hits.append(_Hit(tax.compounds[c][0], starts[i] + shifts[i], ends[i]))
     return hits
 
 
@@ -386,6 +406,19 @@ def _parse_count(s: str) -> int | None:
     s = s.replace(",", "")
     if s.isdigit():
         return int(s)
+    counts = _word_counts()
+    return counts[s] if s in counts else _parse_count_word(s)
+
+
+@cache
+def _word_counts() -> dict[str, int | None]:
+    """``_parse_count_word`` of every number word of ``_casualty_patterns``, worked out once (the
+    count of a casualty pattern is digits or one of these words)."""
+    return {w: _parse_count_word(w) for w in _number_words()}
+
+
+def _parse_count_word(s: str) -> int | None:
+    """"ثلاثة" → 3: the shared number parser when it is there, else the cardinals of ``date_words``."""
     try:  # optional: the full Arabic number parser built alongside this module
         from ..text.numbers import parse_number_words  # type: ignore
     except ImportError:
@@ -401,17 +434,23 @@ def _parse_count(s: str) -> int | None:
 
 
 @cache
-def _casualty_patterns():
+def _casualty_patterns(engine=regex):
+    """The casualty patterns: killed-verb + number, number + killed-noun, then the same for the
+    injured. ``engine=re``: the same patterns for stdlib ``re``, their classes spelled out below
+    U+3000 (for a line holding no other character, ``spelled_below``; ``re`` scans them faster)."""
+    # the classes as written inside brackets: letters, digits, spaces
+    L, D, S = ((spelled_out(c) if engine is re else c) for c in (r"\p{L}", r"\d", r"\s"))
     nums = sorted(_number_words(), key=len, reverse=True)
-    num = r"(?P<n>\d[\d,]*|" + "|".join(regex.escape(n) for n in nums) + r")"
+    num = rf"(?P<n>[{D}][{D},]*|" + "|".join(engine.escape(n) for n in nums) + r")"
     killed_verbs = r"(?:مقتل|قتل|قتلت|قتلوا|يقتل|مصرع|اعدام|اعدم)"
     hurt_verbs = r"(?:اصابه|اصيب|اصابة|جرح|جرحت)"
-    b = r"(?<![\p{L}])[وفب]?"
+    about = rf"(?:نحو[{S}]+|حوالي[{S}]+|اكثر[{S}]+من[{S}]+)?"
+    b = rf"(?<![{L}])[وفب]?"
     return (
-        regex.compile(rf"{b}{killed_verbs}(?:\s+|(?=\d))(?:نحو\s+|حوالي\s+|اكثر\s+من\s+)?{num}(?![\p{{L}}\d])"),
-        regex.compile(rf"{num}\s+(?:قتيل|قتيلا|قتلي)(?![\p{{L}}])"),
-        regex.compile(rf"{b}{hurt_verbs}\s+(?:نحو\s+|حوالي\s+|اكثر\s+من\s+)?{num}(?![\p{{L}}\d])"),
-        regex.compile(rf"{num}\s+(?:جريح|جريحا|جرحي|مصابا|مصابين)(?![\p{{L}}])"),
+        engine.compile(rf"{b}{killed_verbs}(?:[{S}]+|(?=[{D}])){about}{num}(?![{L}{D}])"),
+        engine.compile(rf"{num}[{S}]+(?:قتيل|قتيلا|قتلي)(?![{L}])"),
+        engine.compile(rf"{b}{hurt_verbs}[{S}]+{about}{num}(?![{L}{D}])"),
+        engine.compile(rf"{num}[{S}]+(?:جريح|جريحا|جرحي|مصابا|مصابين)(?![{L}])"),
     )
 
 
@@ -425,9 +464,10 @@ _KILLED_NOUN_CUES = ("قتيل", "قتلي")
 _HURT_NOUN_CUES = ("جريح", "جرحي", "مصاب")
 
 
-def _casualties(window: str) -> tuple[int | None, int | None]:
-    """(killed, injured) stated in a window: "مقتل أربعة … وإصابة ثلاثة" → (4, 3)."""
-    k1, k2, h1, h2 = _casualty_patterns()
+def _casualties(window: str, below: bool = False) -> tuple[int | None, int | None]:
+    """(killed, injured) stated in a window: "مقتل أربعة … وإصابة ثلاثة" → (4, 3). ``below``: every
+    character of the window is below U+3000 (``spelled_below`` of its line), so ``re`` may scan it."""
+    k1, k2, h1, h2 = _casualty_patterns(re if below else regex)
 
     def first(verb_first, number_first, noun_cues) -> int | None:
         patterns = (verb_first, number_first) if any(c in window for c in noun_cues) else (verb_first,)
@@ -506,15 +546,29 @@ def _actors(text: str, a: int, b: int, anchor: tuple[int, int], words: _Words) -
     """
     actor, by_hand, against = _actor_patterns()
     found = [(a + m.start("a"), a + m.end("a")) for m in _actor_matches(actor, text, a, b, words)]
-    is_target = lambda sp: bool(against.search(text[max(a, sp[0] - 25): sp[0]]))  # noqa: E731
-    m = by_hand.search(text[a:b])
+    if not found and not _BY_HAND_CUE.search(text, a, b):
+        return None, None  # neither an actor of the lists nor "على يد" in the window
+    targets: dict[tuple[int, int], bool] = {}  # span → whether ضد, استهدف or على comes before it
+
+    def is_target(sp: tuple[int, int]) -> bool:
+        if sp not in targets:
+            targets[sp] = bool(against.search(text[max(a, sp[0] - 25): sp[0]]))
+        return targets[sp]
+
+    m = by_hand.search(text[a:b]) if _BY_HAND_CUE.search(text, a, b) else None
     first: tuple[int, int] | None = (a + m.start("a"), a + m.end("a")) if m else None
-    if first is None:
-        after = [sp for sp in found if sp[0] >= anchor[1] and len(text[anchor[1]:sp[0]].split()) <= 3 and not is_target(sp)]
-        before = [sp for sp in found if sp[1] <= anchor[0] and not is_target(sp)]
-        first = after[0] if after else before[0] if before else None
+    if first is None:  # the first actor after the trigger, else the first before it (not a target)
+        first = next((sp for sp in found if sp[0] >= anchor[1] and len(text[anchor[1]:sp[0]].split()) <= 3
+                      and not is_target(sp)), None)
+        if first is None:
+            first = next((sp for sp in found if sp[1] <= anchor[0] and not is_target(sp)), None)
     target = next((sp for sp in found if sp[0] >= anchor[1] and is_target(sp) and sp != first), None)
     return first, target
+
+
+# What every "على يد X" match holds (stdlib ``re``, whose ``\s`` takes in every space ``regex``'s
+# does): a window without it has no such match, and is not searched with the costlier pattern.
+_BY_HAND_CUE = re.compile(r"علي\s+يد\s")
 
 
 # --- public API --------------------------------------------------------------------------------
@@ -531,9 +585,10 @@ def extract_events(text: str, published: dt.date | None, published_latest: dt.da
     norm = nt.text
     words = _word_table(norm)
     hits = _find_triggers(words)
-    places: list[Place] | None = None  # found once, and only for a line that has an event
+    if not hits:
+        return []  # no date of the line has a trigger to reach
     spans = [(nt.norm_index(m.start), nt.norm_index(m.end)) for m in mentions]
-    events: list[Event] = []
+    found: list[tuple] = []  # the arguments of ``_event`` but the places, for each dated trigger
     for k, (mention, (ds, de)) in enumerate(zip(mentions, spans)):
         lo = spans[k - 1][1] if k else 0
         hi = spans[k + 1][0] if k + 1 < len(spans) else len(norm)
@@ -550,10 +605,14 @@ def extract_events(text: str, published: dt.date | None, published_latest: dt.da
         window = (min(ca, best.start), max(cb, best.end))
         anchor = min((h for h in hits if h.type == best.type and window[0] <= h.start and h.end <= window[1]),
                      key=lambda h: h.start)
-        if places is None:
-            places = find_places(text)
-        events.append(_event(text, nt, mention, best, anchor, window, _sentence_right(norm, cb, hi), places, words))
-    return events
+        found.append((mention, best, anchor, window, _sentence_right(norm, cb, hi)))
+    if not found:
+        return []
+    # The places of the line, found once; an event takes one inside its window only, so a place
+    # starting after the last window's end is not looked for.
+    places = places_starting_before(text, max(window[1] for _, _, _, window, _ in found))
+    return [_event(text, nt, mention, best, anchor, window, right_end, places, words)
+            for mention, best, anchor, window, right_end in found]
 
 
 def _event(text: str, nt: NormalizedText, m: DateMention, hit: _Hit, anchor: _Hit, window: tuple[int, int],
@@ -565,7 +624,7 @@ def _event(text: str, nt: NormalizedText, m: DateMention, hit: _Hit, anchor: _Hi
     raw_a, raw_b = nt.raw_span(a, b) if b > a else (0, 0)
     raw_b = _before_subordinate_clause(text, max(m.end, t_end), raw_b)
     place = _nearest_place(places, raw_a, raw_b, (t_start + m.start) // 2)
-    killed, hurt = _casualties(nt.text[a:right_end])
+    killed, hurt = _casualties(nt.text[a:right_end], spelled_below(nt.text))
     actor1, actor2 = _actors(nt.text, a, right_end, (anchor.start, anchor.end), words)
     as_text = lambda span: text[slice(*nt.raw_span(*span))] if span else None  # noqa: E731
     return Event(

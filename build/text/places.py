@@ -145,17 +145,18 @@ def _tables() -> tuple[dict, dict]:
 
 
 @cache
-def _first_tokens(table_id: int) -> dict[str, int]:
-    """First token → longest key length, for the entity table (0) and the head table (1)."""
-    out: dict[str, int] = {}
+def _first_tokens(table_id: int) -> dict[str, tuple[int, ...]]:
+    """First token → the lengths of the keys it opens, longest first, for the entity table (0) and
+    the head table (1)."""
+    out: dict[str, set[int]] = {}
     for key in _tables()[table_id]:
-        out[key[0]] = max(out.get(key[0], 0), len(key))
-    return out
+        out.setdefault(key[0], set()).add(len(key))
+    return {first: tuple(sorted(lengths, reverse=True)) for first, lengths in out.items()}
 
 
 @lru_cache(maxsize=65536)
-def _starts(word: str, table_id: int) -> tuple[tuple[str, int, int], ...]:
-    """How ``word`` may open an entry of a table: (first token, clitic cut, longest entry length)."""
+def _starts(word: str, table_id: int) -> tuple[tuple[str, int, tuple[int, ...]], ...]:
+    """How ``word`` may open an entry of a table: (first token, clitic cut, the entries' lengths)."""
     firsts = _first_tokens(table_id)
     options = [(word, 0)] + [(word[len(c):], len(c)) for c in _CLITICS if word.startswith(c) and len(word) > len(c) + 1]
     return tuple((f, cut, firsts[f]) for f, cut in options if f in firsts)
@@ -172,11 +173,12 @@ _MAY_OPEN = PerWord(_may_open)  # every token of a line with an event is looked 
 def _match_at(words: list[str], i: int, table_id: int) -> tuple[int, object] | None:
     """Longest entry of a table (keys: token tuples) at token i, the first token clitic-stripped."""
     table = _tables()[table_id]
-    for first, cut, longest in _starts(words[i], table_id):
-        for n in range(min(longest, len(words) - i), 0, -1):
-            key = (first, *words[i + 1: i + n])
-            if key in table:
-                return n, (table[key], cut)
+    for first, cut, lengths in _starts(words[i], table_id):
+        for n in lengths:  # only the lengths of entries opened by ``first``: others cannot match
+            if n <= len(words) - i:
+                key = (first, *words[i + 1: i + n])
+                if key in table:
+                    return n, (table[key], cut)
     return None
 
 
@@ -274,19 +276,21 @@ def _coordinated_with_place(words: list[str], i: int) -> bool:
     return nxt.startswith("و") and (_unit(words, i + 1) or (None, None, None, 0))[3] == 1
 
 
-def _openers(words: list[str]) -> list[int]:
+def _openers(words: list[str], n: int | None = None) -> list[int]:
     """The tokens that can start a place: those opening an entry of a table (``_may_open``, a
-    C-level map over a cache), and those after في (``_coordinated_with_place``)."""
-    opens = list(map(_MAY_OPEN.__getitem__, words))
+    C-level map over a cache), and those after في (``_coordinated_with_place``); among the first
+    ``n`` tokens only, when given."""
+    n = len(words) if n is None else n
+    opens = list(map(_MAY_OPEN.__getitem__, words[:n] if n < len(words) else words))
     k = -1
     try:
         while True:
-            k = words.index("في", k + 1)
-            if k + 1 < len(words):
+            k = words.index("في", k + 1, n)
+            if k + 1 < n:
                 opens[k + 1] = True
     except ValueError:
         pass
-    return list(compress(range(len(words)), opens))
+    return list(compress(range(n), opens))
 
 
 def find_places(text: str, locative_only: bool = True) -> list[Place]:
@@ -295,13 +299,22 @@ def find_places(text: str, locative_only: bool = True) -> list[Place]:
     >>> [(p.text, p.geo_precision) for p in find_places("شنت الطائرات غارة في محافظة الرقة أمس")]
     [('محافظة الرقة', 'governorate')]
     """
+    return places_starting_before(text, None, locative_only)
+
+
+def places_starting_before(text: str, limit: int | None, locative_only: bool = True) -> list[Place]:
+    """The first places of ``find_places(text)``: those whose first token starts before normalised
+    offset ``limit``, which takes in every place starting before it (the whole list when None). The
+    others cannot lie inside a span ending at ``limit`` (the events of a line look for places inside
+    their windows only). The places kept are the same, since the scan goes left to right and a
+    place may still run on past ``limit``."""
     g = _gazetteer()
     nt = NormalizedText.of(text)
     words, starts, ends = fast_split(_TOKEN_SPLIT, _TOKEN_SPLIT_RE, nt.text)  # only spaces lie between tokens
     out: list[Place] = []
     # Only a token that opens an entry of a table, or follows في, can start a place: the others are
     # skipped without the per-token tests (``_unit`` and ``_coordinated_with_place`` say no to them).
-    openers = _openers(words)
+    openers = _openers(words, None if limit is None else bisect_left(starts, limit))
     i = 0
     while i < len(words):
         k = bisect_left(openers, i)
