@@ -258,7 +258,7 @@ def test_cue_tries_find_a_line_with_a_cue_word():
 
 _must_texts = st.lists(
     st.sampled_from(["بين", "من", "عامي", "العامين", "عام", "و", "الي", "حتي", "-", "هـ", "ه", "للهجره", "هجريه",
-                     "آذار", "مارس", "1441", "2014", "2017", "10", "15", "3", "(", "،"])
+                     "آذار", "مارس", "1441", "2014", "2017", "10", "15", "3", "(", "،", "/", ".", "2019-04-12"])
     | st.sampled_from([" ", "  ", "\t", "\u00a0", "\u2003", "\x1c"]),
     max_size=12,
 ).map("".join)
@@ -270,6 +270,7 @@ _must_texts = st.lists(
 @example("بين عامي 2014 و 2017")
 @example("عام 1441 هـ")
 @example("العامين 2014-عام  2017")
+@example("12-04-2019 و3 / 4 /2016 و2019-4-3")
 def test_every_match_holds_its_must(text):
     """Wherever a pattern with a must matches (on a line with no digits beyond 0-9), its must is
     found inside the match: skipping the pattern when the line lacks it loses nothing."""
@@ -292,3 +293,25 @@ def test_musts_apply_only_where_the_leads_do():
     line = NormalizedText.of("بين 𝟙𝟘 و𝟙𝟝 آذار 2017").text  # mathematical digits: \\d to regex, not [0-9]
     assert dates._OTHER_DIGIT.search(line)
     assert "day_range" in {c.kind for c in dates._candidates(line, None)}
+
+
+def _cue_alphabet():
+    w = dates._grammar().words
+    words = {"العام", "السنة", "الشهر", "الأسبوع", "الأيام", "أيام", "الخمسة", "5", "قبل", "منذ", "سنوات", "العاشر", "من"}
+    return sorted(words | set(w["recent"]) | set(w["past"]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_cue_alphabet()) | st.sampled_from([" ", "  ", "و", "،"]), max_size=8).map("".join))
+@example("في السنة الأخيرة")
+@example("خلال الأيام الخمسة الأخيرة")
+def test_every_match_holds_a_cue_word(text):
+    """Wherever a pattern with cue words matches, one of them is inside the match."""
+    from coalition_news.text.normalise import NormalizedText
+
+    norm = NormalizedText.of(text).text
+    for kind, pattern, _ in dates._grammar().patterns:
+        words = dates._cue_words().get(kind)
+        if words:
+            for m in pattern.finditer(norm, overlapped=True):
+                assert any(c in m.group() for c in words), (kind, norm)

@@ -829,6 +829,7 @@ def _cue_words() -> dict[str, tuple[str, ...]]:
         "last_n_units": firsts(w["past"] | w["recent"]),  # "الأيام الخمسة الأخيرة"
         "ago": ("قبل", "منذ"),  # "قبل ثلاث سنوات"
         "day_of_rel_month": ("الشهر",),  # "العاشر من الشهر الماضي"
+        "recent_unit": firsts(w["recent"]),  # "السنة الأخيرة"
     }
 
 
@@ -850,6 +851,8 @@ def _musts() -> dict[str, "re.Pattern[str]"]:
         "hijri_year": re.compile(rf"1[34][0-9]{{2}}\s*{_trie(_firsts(w['hijri_marks']))}"),  # "1441 هـ"
         "day_range": re.compile(rf"[0-9]{between}[0-9]"),  # "بين 10 و15 آذار"
         "year_range": re.compile(rf"[0-9]{{4}}\s+(?:و|الي|حتي|-)\s*(?:عام\s+)?[0-9]{{4}}"),  # "2014 و2017"
+        # "12-04-2019" (the two separators alike), "2019-04-12"; one class first, which re skips to in C
+        "numeric": re.compile(r"[0-9](?:\s*[-/.]\s*[0-9]{1,2}\s*[-/.]\s*[0-9]{4}|[0-9]{3}-[0-9]{1,2}-[0-9])"),
     }
 
 
