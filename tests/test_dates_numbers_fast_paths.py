@@ -243,3 +243,75 @@ def test_re_whitespace_is_every_code_point_re_calls_space():
     every = "".join(map(chr, range(0x110000)))
     assert dates.re_whitespace() == "".join(re.findall(r"\s", every))
     assert "\u3000" in dates.re_whitespace()
+
+
+# --- cues and musts: a pattern is skipped only on a line where it cannot match ----------------------
+
+def test_cue_tries_find_a_line_with_a_cue_word():
+    """Each cue trie is found in a text exactly when one of its words is."""
+    for kind, words in dates._cue_words().items():
+        cue = dates._cues()[kind]
+        for word in words:
+            for text in (word, f"x {word} y", f"و{word}", word[:-1], f"{word[:-1]} {word[1:]}"):
+                assert (cue.search(text) is not None) == any(w in text for w in words), (kind, text)
+
+
+_must_texts = st.lists(
+    st.sampled_from(["بين", "من", "عامي", "العامين", "عام", "و", "الي", "حتي", "-", "هـ", "ه", "للهجره", "هجريه",
+                     "آذار", "مارس", "1441", "2014", "2017", "10", "15", "3", "(", "،", "/", ".", "2019-04-12"])
+    | st.sampled_from([" ", "  ", "\t", "\u00a0", "\u2003", "\x1c"]),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_must_texts)
+@example("بين 10 و15 آذار 2017")
+@example("بين عامي 2014 و 2017")
+@example("عام 1441 هـ")
+@example("العامين 2014-عام  2017")
+@example("12-04-2019 و3 / 4 /2016 و2019-4-3")
+def test_every_match_holds_its_must(text):
+    """Wherever a pattern with a must matches (on a line with no digits beyond 0-9), its must is
+    found inside the match: skipping the pattern when the line lacks it loses nothing."""
+    from coalition_news.text.normalise import NormalizedText
+
+    G = dates._grammar()
+    for sample in (text, NormalizedText.of(text).text):
+        for kind, pattern, _ in G.patterns:
+            must = dates._musts().get(kind)
+            if must is None:
+                continue
+            for m in pattern.finditer(sample, overlapped=True):
+                assert must.search(m.group()) is not None, (kind, sample, m.group())
+
+
+def test_musts_apply_only_where_the_leads_do():
+    """A must spells digits as [0-9]: a line with other digits scans every pattern whole."""
+    from coalition_news.text.normalise import NormalizedText
+
+    line = NormalizedText.of("بين 𝟙𝟘 و𝟙𝟝 آذار 2017").text  # mathematical digits: \\d to regex, not [0-9]
+    assert dates._OTHER_DIGIT.search(line)
+    assert "day_range" in {c.kind for c in dates._candidates(line, None)}
+
+
+def _cue_alphabet():
+    w = dates._grammar().words
+    words = {"العام", "السنة", "الشهر", "الأسبوع", "الأيام", "أيام", "الخمسة", "5", "قبل", "منذ", "سنوات", "العاشر", "من"}
+    return sorted(words | set(w["recent"]) | set(w["past"]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_cue_alphabet()) | st.sampled_from([" ", "  ", "و", "،"]), max_size=8).map("".join))
+@example("في السنة الأخيرة")
+@example("خلال الأيام الخمسة الأخيرة")
+def test_every_match_holds_a_cue_word(text):
+    """Wherever a pattern with cue words matches, one of them is inside the match."""
+    from coalition_news.text.normalise import NormalizedText
+
+    norm = NormalizedText.of(text).text
+    for kind, pattern, _ in dates._grammar().patterns:
+        words = dates._cue_words().get(kind)
+        if words:
+            for m in pattern.finditer(norm, overlapped=True):
+                assert any(c in m.group() for c in words), (kind, norm)

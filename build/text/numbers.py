@@ -259,7 +259,11 @@ class RunItem(NamedTuple):
 
 
 def _pick(item: RunItem, *kinds: str) -> WordInfo | None:
-    return next((i for i in item.infos if i.kind in kinds), None)
+    """The first reading of ``item`` of one of ``kinds`` (a loop: no generator to build per call)."""
+    for info in item.infos:
+        if info.kind in kinds:
+            return info
+    return None
 
 
 def _below_hundred(run: list[RunItem], k: int) -> tuple[int, int] | None:
@@ -404,7 +408,8 @@ def parse_number_words(s: str) -> int | float | None:
 
 
 def _gap_is_space(norm: str, a: int, b: int) -> bool:
-    return norm[a:b].strip() == ""
+    """Whether ``norm[a:b]`` is empty or only spaces (``str.isspace`` is what ``strip`` strips)."""
+    return a >= b or norm[a:b].isspace()
 
 
 # The longest number phrase (999,999,999,999 in words, with و between parts) is under 30 words;
@@ -472,8 +477,10 @@ def _scale_after(norm: str, tokens: list[Token], j: int, after: int) -> tuple[Wo
     cw = word_info(tokens[j].text)
     if cw is None or cw.prefix:
         return None
-    scale = next((i for i in cw.infos if i.kind == "scale" and i.form != "dual"), None)
-    return (scale, j) if scale else None
+    for info in cw.infos:
+        if info.kind == "scale" and info.form != "dual":
+            return info, j
+    return None
 
 
 def _digits_match(norm: str, tokens: list[Token], i: int) -> NumberMatch:
