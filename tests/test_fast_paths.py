@@ -103,6 +103,15 @@ def test_first_words_are_the_prefix_of_all_words(text):
     from coalition_news import lines
 
     assert lines._first_words(text) == lines._words(text)[: lines._WORDS_READ]
+    assert lines._first_words(text, 5) == lines._words(text)[:5]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="قال .!?؟:\"»”'…x \t\n\u00a0\u2028\u200b\x1c\x85", max_size=20))
+def test_sentence_end_tried_at_the_last_character_finds_what_a_whole_search_finds(text):
+    from coalition_news import lines
+
+    assert lines._ends_sentence(text) == bool(lines._SENTENCE_END.search(text))
 
 
 @settings(max_examples=300, deadline=None)
