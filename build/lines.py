@@ -66,12 +66,14 @@ def _line_fields(article_id: str, text: str) -> list[tuple[str, int, int, int, s
     out: list[tuple[str, int, int, int, str]] = []
     pos = 0
     for number, raw_line in enumerate(text.split("\n"), start=1):
-        start, end = pos, pos + len(raw_line)
-        pos = end + 1
+        start = pos
+        pos += len(raw_line) + 1
         if raw_line.endswith("\r"):
-            end -= 1
-        if text[start:end].strip():
-            out.append((article_id, number, start, end, text[start:end]))
+            raw_line = raw_line[:-1]
+        # the split's piece is the line's text: no slice of ``text``; ``isspace`` is what
+        # ``strip`` strips, without building the stripped copy
+        if raw_line and not raw_line.isspace():
+            out.append((article_id, number, start, start + len(raw_line), raw_line))
     return out
 
 

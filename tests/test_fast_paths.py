@@ -221,3 +221,24 @@ def test_every_pattern_gated_on_four_digits_needs_them():
         norm = normalize(text)
         if any(p.search(norm) for p in gated):
             assert dates._FOUR_DIGITS.search(norm), text
+
+
+def _line_fields_reference(article_id: str, text: str) -> list[tuple]:
+    """The line fields as first written: each line sliced from the text and stripped to test it."""
+    out, pos = [], 0
+    for number, raw_line in enumerate(text.split("\n"), start=1):
+        start, end = pos, pos + len(raw_line)
+        pos = end + 1
+        if raw_line.endswith("\r"):
+            end -= 1
+        if text[start:end].strip():
+            out.append((article_id, number, start, end, text[start:end]))
+    return out
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="قال x\r\n\t\u00a0\u2028\x1c\x85\u200b", max_size=40))
+def test_line_fields_are_the_sliced_and_stripped_lines(text):
+    from coalition_news import lines
+
+    assert lines._line_fields("a", text) == _line_fields_reference("a", text)
