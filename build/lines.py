@@ -120,7 +120,12 @@ class _Boilerplate:
 
     def search(self, text: str) -> bool:
         # a line has no newline, so "^" matches only at 0: match() is search() for these
-        return bool(self._start is not None and self._start.match(text)) or any(p.search(text) for p in self._anywhere)
+        if self._start is not None and self._start.match(text):
+            return True
+        for pattern in self._anywhere:  # a loop, not a generator per line
+            if pattern.search(text):
+                return True
+        return False
 
 
 @cache
