@@ -66,12 +66,14 @@ def _line_fields(article_id: str, text: str) -> list[tuple[str, int, int, int, s
     out: list[tuple[str, int, int, int, str]] = []
     pos = 0
     for number, raw_line in enumerate(text.split("\n"), start=1):
-        start, end = pos, pos + len(raw_line)
-        pos = end + 1
+        start = pos
+        pos += len(raw_line) + 1
         if raw_line.endswith("\r"):
-            end -= 1
-        if text[start:end].strip():
-            out.append((article_id, number, start, end, text[start:end]))
+            raw_line = raw_line[:-1]
+        # the split's piece is the line's text: no slice of ``text``; ``isspace`` is what
+        # ``strip`` strips, without building the stripped copy
+        if raw_line and not raw_line.isspace():
+            out.append((article_id, number, start, start + len(raw_line), raw_line))
     return out
 
 
@@ -118,7 +120,12 @@ class _Boilerplate:
 
     def search(self, text: str) -> bool:
         # a line has no newline, so "^" matches only at 0: match() is search() for these
-        return bool(self._start is not None and self._start.match(text)) or any(p.search(text) for p in self._anywhere)
+        if self._start is not None and self._start.match(text):
+            return True
+        for pattern in self._anywhere:  # a loop, not a generator per line
+            if pattern.search(text):
+                return True
+        return False
 
 
 @cache
@@ -158,14 +165,15 @@ def _words(s: str) -> list[str]:
     return _WORD.findall(s)
 
 
-def _first_words(s: str) -> list[str]:
-    """``_words(s)[:_WORDS_READ]``, without scanning a long paragraph to its end: a split with the
-    word captured alternates separators and words, and stops after the ninth."""
-    return for_text(_WORD_SPLIT, _WORD_SPLIT_RE, s).split(s, _WORDS_READ)[1::2]
+def _first_words(s: str, limit: int = _WORDS_READ) -> list[str]:
+    """``_words(s)[:limit]``, without scanning a long paragraph to its end: a split with the
+    word captured alternates separators and words, and stops after the ``limit``-th."""
+    return for_text(_WORD_SPLIT, _WORD_SPLIT_RE, s).split(s, limit)[1::2]
 
 
 def _is_boilerplate(norm: str, raw: str, words: list[str]) -> bool:
-    """``words``: ``_first_words(norm)``, found once per line by ``classify``."""
+    """``words``: the first words of ``norm`` (at least four of them, when it has them), found once
+    per line by ``classify``."""
     patterns, sections, _, _ = _furniture()
     if not has_arabic(raw) and not _FOUR_DIGITS.search(raw):
         return True  # Latin-only interface text: "Accessibility links", "XS"
@@ -185,9 +193,18 @@ def _is_caption(norm: str) -> bool:
     return bool(_furniture()[2].search(norm.lower()))
 
 
-def _looks_like_sentence(norm: str, n_words: int) -> bool:
-    """A paragraph rather than a label: long (``n_words``), or closed by sentence punctuation."""
-    return n_words >= 9 or bool(_SENTENCE_END.search(norm))
+def _ends_sentence(norm: str) -> bool:
+    """Whether ``norm`` is closed by sentence punctuation (a paragraph has nine words or more, or
+    this; a label has neither).
+
+    ``_SENTENCE_END.search(norm)``, tried at the last non-space character only: a match is a mark
+    followed by ``\\s`` to the end, and ``str.rstrip`` strips every ``\\s`` (and a few more), so
+    no match starts before it. (Searched from the start, the pattern is tried at every character.)
+
+    >>> _ends_sentence("قال الوزير.  "), _ends_sentence("قال. الوزير")
+    (True, False)
+    """
+    return _SENTENCE_END.search(norm, max(0, len(norm.rstrip()) - 1)) is not None
 
 
 def classify(lines: list[Line]) -> list[Line]:
@@ -213,23 +230,28 @@ def _classified(lines: list[tuple[str, int, int, int, str]]) -> list[Line]:
             out.append(Line(article_id, number, start, end, text, first.kind, first.line))
             continue
         norm = normalize(text)
-        words = _first_words(norm)  # once per line: the tests below count up to nine
-        n_words = len(words)  # capped at _WORDS_READ, which every test below allows for
+        # The tests below ask whether a line has at most 3, 4 or 8 words: the first five words tell
+        # the first two, and the first nine (``_WORDS_READ``, split only for the few lines that get
+        # that far) the last; a paragraph is mostly told by its final full stop first.
+        words = _first_words(norm, 5)
+        n_words = len(words)  # capped at 5: exact up to 4
         if _is_boilerplate(norm, text, words):
             kind = "boilerplate"
         elif credit_start.search(norm):
             kind = "byline"
         elif _is_caption(norm):
             kind = "caption"
-        elif _DATE_ONLY.search(norm) or (in_head and title_found and _AGENCY_DATELINE.search(norm) and n_words <= 8):
+        elif _DATE_ONLY.search(norm) or (
+            in_head and title_found and _AGENCY_DATELINE.search(norm) and len(_first_words(norm)) <= 8
+        ):
             kind = "dateline"
         elif not title_found:
             kind = "title"
             title_found = True
-        elif in_head and not _looks_like_sentence(norm, n_words) and n_words <= 4 and not _DIGIT.search(norm):
-            kind = "byline"
-        elif not in_head and not _looks_like_sentence(norm, n_words) and n_words <= 8:
-            kind = "heading"
+        elif in_head and n_words <= 4 and not _ends_sentence(norm) and not _DIGIT.search(norm):
+            kind = "byline"  # a short unpunctuated label in the head, with no digits
+        elif not in_head and not _ends_sentence(norm) and len(_first_words(norm)) <= 8:
+            kind = "heading"  # unpunctuated and short: a label, not a paragraph
         else:
             kind = "body"
             in_head = False

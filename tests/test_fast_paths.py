@@ -103,6 +103,15 @@ def test_first_words_are_the_prefix_of_all_words(text):
     from coalition_news import lines
 
     assert lines._first_words(text) == lines._words(text)[: lines._WORDS_READ]
+    assert lines._first_words(text, 5) == lines._words(text)[:5]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="قال .!?؟:\"»”'…x \t\n\u00a0\u2028\u200b\x1c\x85", max_size=20))
+def test_sentence_end_tried_at_the_last_character_finds_what_a_whole_search_finds(text):
+    from coalition_news import lines
+
+    assert lines._ends_sentence(text) == bool(lines._SENTENCE_END.search(text))
 
 
 @settings(max_examples=300, deadline=None)
@@ -212,3 +221,24 @@ def test_every_pattern_gated_on_four_digits_needs_them():
         norm = normalize(text)
         if any(p.search(norm) for p in gated):
             assert dates._FOUR_DIGITS.search(norm), text
+
+
+def _line_fields_reference(article_id: str, text: str) -> list[tuple]:
+    """The line fields as first written: each line sliced from the text and stripped to test it."""
+    out, pos = [], 0
+    for number, raw_line in enumerate(text.split("\n"), start=1):
+        start, end = pos, pos + len(raw_line)
+        pos = end + 1
+        if raw_line.endswith("\r"):
+            end -= 1
+        if text[start:end].strip():
+            out.append((article_id, number, start, end, text[start:end]))
+    return out
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="قال x\r\n\t\u00a0\u2028\x1c\x85\u200b", max_size=40))
+def test_line_fields_are_the_sliced_and_stripped_lines(text):
+    from coalition_news import lines
+
+    assert lines._line_fields("a", text) == _line_fields_reference("a", text)

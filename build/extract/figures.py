@@ -204,8 +204,10 @@ def _may_end_with_qualifier(window: str, phrases: tuple[str, ...]) -> bool:
     with a phrase (``phrases`` are keyed without spaces), maybe followed by the number's article
     or a glued ب/ل. (``str.split`` drops every ``\\s`` and more, so this never rejects a match.)"""
     letters = "".join(window.split())
-    return letters.endswith(phrases) or any(
-        letters.endswith(x) and letters[: -len(x)].endswith(phrases) for x in ("ال", "ب", "ل")
+    return (  # the article or ب/ل spelled out, not a generator per number
+        letters.endswith(phrases)
+        or (letters.endswith("ال") and letters[:-2].endswith(phrases))
+        or (letters.endswith(("ب", "ل")) and letters[:-1].endswith(phrases))
     )
 
 
@@ -420,9 +422,10 @@ def _rejected_by_context(norm: str, tokens: list[Token], num: NumberMatch) -> bo
     prev = _previous_word(norm, tokens, num.tok_start)
     if prev is not None and _gap_is_clause(norm, prev[1].end, num.start):
         word = prev[1].text
-        if word in year_markers or _strip_clitics(word) in year_markers:
+        if word in year_markers or word in identifiers:
             return True
-        if word in identifiers or _strip_clitics(word) in identifiers:
+        bare = _strip_clitics(word)
+        if bare in year_markers or bare in identifiers:
             return True
     nxt = num.tok_end
     if nxt < len(tokens) and tokens[nxt].kind == "word" and norm[num.end:tokens[nxt].start].isspace():
