@@ -131,6 +131,11 @@ def _ordinals(lex: dict) -> dict[str, int]:
     return out
 
 
+# What joins the two ends of a range, normalised ("10 و15", "من 3 إلى 7", "2014-2017"): one
+# definition for the patterns and for the musts that skip them (``_musts``).
+_RANGE_JOIN = r"(?:و|الي|حتي|-)"
+
+
 @cache
 def _grammar() -> _Grammar:
     lex = load_lexicon("date_words")
@@ -194,12 +199,12 @@ def _build_patterns(G: _Grammar, units: dict) -> list[tuple[str, "regex.Pattern[
         ("numeric", c(rf"(?<![\d/.\-])(?P<core>(?P<a>\d{{1,2}})\s*(?P<sep>[-/.])\s*(?P<b>\d{{1,2}})\s*(?P=sep)\s*(?P<y>\d{{4}})|(?P<y2>\d{{4}})-(?P<b2>\d{{1,2}})-(?P<a2>\d{{1,2}}))(?![\d])"), _numeric),
         ("hijri_day", c(rf"{_B}(?P<core>{day_num}\s+(?P<hm>{hmonth})\s+(?P<hy>\d{{4}})\s*{hmark}{_E})"), _hijri_day),
         ("day_month", c(rf"{_B}(?P<core>(?:يوم\s+)?(?:{day_num}|{day_words})\s+{month_expr}{year_tail}){_E}"), _day_month),
-        ("day_range", c(rf"{_B}(?P<core>(?:(?:بين|من)\s+(?:يومي\s+)?)?(?P<d1>\d{{1,2}})\s*(?:و|الي|حتي|-)\s*(?P<d>\d{{1,2}})\s+{month_expr}{year_tail}){_E}"), _day_range),
+        ("day_range", c(rf"{_B}(?P<core>(?:(?:بين|من)\s+(?:يومي\s+)?)?(?P<d1>\d{{1,2}})\s*{_RANGE_JOIN}\s*(?P<d>\d{{1,2}})\s+{month_expr}{year_tail}){_E}"), _day_range),
         ("day_of_rel_month", c(rf"{_B}(?P<core>(?:{day_num}|{day_words})\s+(?P<rm>الشهر\s+(?:{past}|{current})|{this}\s+الشهر)){_E}"), _day_of_relative_month),
         ("month", c(rf"{_B}(?P<core>(?:شهر\s+)?{month_expr}{year_tail}){_E}"), _month),
         ("hijri_month", c(rf"{_B}(?P<core>(?P<sh>شهر\s+)?(?P<hm>{hmonth})(?:\s+(?P<hy>\d{{4}})\s*{hmark}|\s+(?P<q>{past}|{current}|{nxt}|المبارك|الفضيل))?){_E}"), _hijri_month),
         ("hijri_year", c(rf"{_B}(?P<core>(?:{year_word}\s+)?(?P<hy>1[34]\d\d)\s*{hmark}){_E}"), _hijri_year),
-        ("year_range", c(rf"{_B}(?P<core>(?:(?:ال)?عامين|عامي|(?:بين|من)\s+(?:عامي|عام|العام)?)\s*(?P<y1>\d{{4}})\s+(?:و|الي|حتي|-)\s*(?:عام\s+)?(?P<y2>\d{{4}}))(?!\d)"), _years_between),
+        ("year_range", c(rf"{_B}(?P<core>(?:(?:ال)?عامين|عامي|(?:بين|من)\s+(?:عامي|عام|العام)?)\s*(?P<y1>\d{{4}})\s+{_RANGE_JOIN}\s*(?:عام\s+)?(?P<y2>\d{{4}}))(?!\d)"), _years_between),
         ("year", c(rf"{_B}(?P<core>(?:(?P<yw>{year_word})\s+)?(?P<y>\d{{4}})(?:\s*م{_E})?)(?!\d)"), _year),
         ("relative_year_word", c(rf"{_B}(?P<core>{rel_year}|(?P<u>الاسبوع|الشهر)\s+(?P<q>{past}|{current}|{nxt})|{this}\s+(?P<u2>الاسبوع|الشهر)){_E}"), _relative_unit),
         ("recent_unit", c(rf"{_B}(?P<core>(?P<u>العام|السنه|الشهر|الاسبوع)\s+{recent}){_E}"), _recent_single_unit),
@@ -846,11 +851,11 @@ def _musts() -> dict[str, "re.Pattern[str]"]:
     must is absent. Each is the part of the core that makes the pattern rare (a Hijri mark after a
     year, a connective between two numbers); searching for it costs less than the lead's scan."""
     w = _grammar().words
-    between = r"\s*(?:و|الي|حتي|-)\s*"
+    between = rf"\s*{_RANGE_JOIN}\s*"
     return {
         "hijri_year": re.compile(rf"1[34][0-9]{{2}}\s*{_trie(_firsts(w['hijri_marks']))}"),  # "1441 هـ"
         "day_range": re.compile(rf"[0-9]{between}[0-9]"),  # "بين 10 و15 آذار"
-        "year_range": re.compile(rf"[0-9]{{4}}\s+(?:و|الي|حتي|-)\s*(?:عام\s+)?[0-9]{{4}}"),  # "2014 و2017"
+        "year_range": re.compile(rf"[0-9]{{4}}\s+{_RANGE_JOIN}\s*(?:عام\s+)?[0-9]{{4}}"),  # "2014 و2017"
         # "12-04-2019" (the two separators alike), "2019-04-12"; one class first, which re skips to in C
         "numeric": re.compile(r"[0-9](?:\s*[-/.]\s*[0-9]{1,2}\s*[-/.]\s*[0-9]{4}|[0-9]{3}-[0-9]{1,2}-[0-9])"),
     }
