@@ -90,3 +90,34 @@ def test_the_peak_sampler_names_where_the_build_was_at_its_highs(repo_copy):
         assert when_where, line
         assert all(re.fullmatch(r".+:\d+ \S+", frame) for frame in when_where[1].split(" <- ")), line
     assert (repo_copy / "data" / "parquet" / "quotes.parquet").is_file()
+
+
+def test_extract_oracle_passes_the_same_code_and_names_a_changed_article(tmp_path, capsys):
+    import extract_oracle
+
+    record = tmp_path / "oracle.json"
+    assert extract_oracle.main(["record", "--synthetic", "3", "--out", str(record)]) == 0
+    assert extract_oracle.main(["check", "--synthetic", "3", "--out", str(record)]) == 0
+    recorded = json.loads(record.read_text(encoding="utf-8"))
+    assert {"synthetic/000000", "synthetic/000002"} <= recorded.keys()
+    assert any(key.startswith("raw/") for key in recorded)  # the real articles of raw/ are in it
+
+    # a record made by other code: one article's rows differed then
+    recorded["synthetic/000001"] = "0" * 64
+    record.write_text(json.dumps(recorded), encoding="utf-8")
+    capsys.readouterr()
+    assert extract_oracle.main(["check", "--synthetic", "3", "--out", str(record)]) == 1
+    out = capsys.readouterr().out
+    assert "1 differ" in out and "differs: synthetic/000001" in out
+
+
+def test_extract_oracle_digest_follows_the_rows():
+    import extract_oracle
+    from coalition_news.extract import extract_article
+
+    real, _ = extract_oracle.oracle_articles(0, real_dirs=(REPO / "raw",))
+    rows = extract_article(real[0])
+    before = extract_oracle.rows_digest(rows)
+    assert extract_oracle.rows_digest(extract_article(real[0])) == before
+    rows.figures[0]["value"] = (rows.figures[0]["value"] or 0) + 1  # one cell of one row
+    assert extract_oracle.rows_digest(rows) != before
