@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
+from coalition_news.text import normalise
 from coalition_news.text.normalise import NormalizedText, has_arabic, normalize, to_western_digits
 
 
@@ -83,3 +84,15 @@ def test_per_word_memo_gives_the_function_and_forgets_at_its_limit():
     assert list(map(memo.__getitem__, ["قال", "ان", "قال"])) == [3, 2, 3]
     assert calls == ["قال", "ان"]  # worked out once per word
     assert memo["الجيش"] == 5 and len(memo) == 1  # full: cleared before the new word is stored
+
+
+# the characters the table changes, and some it keeps (letters, digits, a space, a tab, a newline)
+_SOME_OF_EVERY_KIND = sorted({chr(c) for c in normalise.translation_table()} | set("قال الوزير 12 ok\t\n"))
+
+
+@given(st.text(alphabet=st.sampled_from(_SOME_OF_EVERY_KIND), max_size=60))
+def test_translated_equals_one_pass_of_the_table(text):
+    """``translated`` replaces each changed character in turn; one ``str.translate`` is the reference:
+    "قالَ «نعم»" → 'قال "نعم"'."""
+    normalise.translated.cache_clear()
+    assert normalise.translated(text) == text.translate(dict(normalise.translation_table()))

@@ -77,16 +77,30 @@ def translation_table() -> dict[int, str | None]:
 # stdlib ``re``: a class of plain characters is a bitmap test there, ~4× faster than ``regex``
 _DELETED = re.compile("[" + "".join(re.escape(c) for c in sorted(_DELETE)) + "]")
 
+# The table's changes as replacements (a deleted character → ""), and every character they change
+# as one ``re`` class. No replacement is itself a character the table changes, so replacing the
+# characters one by one, in any order, gives what one pass of the table gives.
+_REPLACEMENT = {chr(code): to or "" for code, to in _TABLE.items()}
+assert not set(_REPLACEMENT.values()) & _REPLACEMENT.keys(), "a replacement the table would change again"
+_CHANGED = re.compile("[" + "".join(re.escape(c) for c in sorted(_REPLACEMENT)) + "]")
+
 
 @lru_cache(maxsize=16384)
 def translated(raw: str) -> str:
     """``raw.translate(translation_table())``, once per line: dates, places, events, quotes and
     figures each normalise the same lines of an article.
 
+    Done as one ``str.replace`` for each distinct character the line holds that the table changes
+    (a line holds a handful: أ, إ, ة, ى, ،, a quotation mark): ``str.translate`` looks up every
+    character of an Arabic line in the table, ~3× slower on news text.
+
     >>> translated("قالَ «نعم»")
     'قال "نعم"'
     """
-    return raw.translate(_TABLE)
+    text = raw
+    for changed in set(_CHANGED.findall(raw)):
+        text = text.replace(changed, _REPLACEMENT[changed])
+    return text
 
 
 class NormalizedText:
