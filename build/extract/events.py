@@ -494,7 +494,7 @@ def _actor_patterns():
     # the rest of a definite noun phrase: ال-words, or an idafa word before one ("مكافحة الإرهاب")
     rest = rf"(?:\s+{stop}(?:ال\p{{L}}+|(?![بلو])\p{{L}}+(?=\s+{stop}ال\p{{L}}{{2,}})))"
     actor = regex.compile(rf"{b}(?P<a>(?:{alt(heads)}){rest}{{1,3}}|(?:{alt(names)}){rest}{{0,2}})(?![\p{{L}}])")
-    by_hand = regex.compile(rf"علي\s+يد\s+(?P<a>\p{{L}}+{rest}{{0,3}})")
+    by_hand = regex.compile(rf"{_BY_HAND}\s+(?P<a>\p{{L}}+{rest}{{0,3}})")
     against = regex.compile(r"(?:ضد|استهدف\p{L}*|علي)\s+(?:\p{L}+\s*)?[\"«]?$")
     return actor, by_hand, against
 
@@ -546,7 +546,8 @@ def _actors(text: str, a: int, b: int, anchor: tuple[int, int], words: _Words) -
     """
     actor, by_hand, against = _actor_patterns()
     found = [(a + m.start("a"), a + m.end("a")) for m in _actor_matches(actor, text, a, b, words)]
-    if not found and not _BY_HAND_CUE.search(text, a, b):
+    by_hand_cue = _BY_HAND_CUE.search(text, a, b)
+    if not found and not by_hand_cue:
         return None, None  # neither an actor of the lists nor "على يد" in the window
     targets: dict[tuple[int, int], bool] = {}  # span → whether ضد, استهدف or على comes before it
 
@@ -555,7 +556,7 @@ def _actors(text: str, a: int, b: int, anchor: tuple[int, int], words: _Words) -
             targets[sp] = bool(against.search(text[max(a, sp[0] - 25): sp[0]]))
         return targets[sp]
 
-    m = by_hand.search(text[a:b]) if _BY_HAND_CUE.search(text, a, b) else None
+    m = by_hand.search(text[a:b]) if by_hand_cue else None
     first: tuple[int, int] | None = (a + m.start("a"), a + m.end("a")) if m else None
     if first is None:  # the first actor after the trigger, else the first before it (not a target)
         first = next((sp for sp in found if sp[0] >= anchor[1] and len(text[anchor[1]:sp[0]].split()) <= 3
@@ -566,9 +567,11 @@ def _actors(text: str, a: int, b: int, anchor: tuple[int, int], words: _Words) -
     return first, target
 
 
-# What every "على يد X" match holds (stdlib ``re``, whose ``\s`` takes in every space ``regex``'s
+# "على يد" (at the hands of), normalised: what precedes actor1 in ``_actor_patterns``' ``by_hand``.
+_BY_HAND = r"علي\s+يد"
+# What every ``by_hand`` match holds (stdlib ``re``, whose ``\s`` takes in every space ``regex``'s
 # does): a window without it has no such match, and is not searched with the costlier pattern.
-_BY_HAND_CUE = re.compile(r"علي\s+يد\s")
+_BY_HAND_CUE = re.compile(rf"{_BY_HAND}\s")
 
 
 # --- public API --------------------------------------------------------------------------------

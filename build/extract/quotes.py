@@ -416,7 +416,7 @@ def _tokens_and_candidates(raw: str, nt: NormalizedText) -> tuple[list[Tok], lis
     first_words = _FIRST_WORDS_BMP if split is _TOKEN_SPLIT_BMP else _FIRST_WORDS
     for ra, rb in pairs:
         a, b = nt.norm_index(ra), nt.norm_index(rb)
-        segment = tokens_of(ntext[pos:a], pos, split)
+        segment = tokens_of(ntext, split, pos, a)
         outside += segment
         toks += segment
         n_words = _count_words(ntext, a + 1, b, first_words)
@@ -426,7 +426,7 @@ def _tokens_and_candidates(raw: str, nt: NormalizedText) -> tuple[list[Tok], lis
         # built as ``tokens_of`` builds tokens: no Python-level ``Tok.__new__``
         toks.append(tuple.__new__(Tok, ("Q" if speech else "N", ntext[a + 1:b], a, b + 1)))
         pos = b + 1
-    toks += tokens_of(ntext[pos:], pos, split)
+    toks += tokens_of(ntext, split, pos)
     return toks, cands
 
 

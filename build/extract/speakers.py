@@ -22,14 +22,14 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from itertools import accumulate, repeat
+from itertools import repeat
 from typing import NamedTuple
 
 import regex
 
 from ..lexicon import load_lexicon
 from ..text.frozen import stored_at_once
-from ..text.normalise import NormalizedText, TranslationTable, normalize, spelled_out
+from ..text.normalise import NormalizedText, TranslationTable, match_spans, normalize, spelled_out
 
 KINDS = ("person", "organization", "group", "anonymous")
 ATTRIBUTIONS = ("explicit", "resumed", "surname", "title", "none")
@@ -185,8 +185,7 @@ _KIND_OF = _KindOf()
 
 def tokenize(ntext: str, lo: int = 0, hi: int | None = None) -> list[Tok]:
     """Word, number and punctuation tokens of ``ntext[lo:hi]`` (offsets into ``ntext``)."""
-    text = ntext[lo:hi] if lo or hi is not None else ntext
-    return tokens_of(text, lo, token_split(text))
+    return tokens_of(ntext, token_split(ntext[lo:hi] if lo or hi is not None else ntext), lo, hi)
 
 
 def token_split(text: str) -> re.Pattern:
@@ -196,14 +195,12 @@ def token_split(text: str) -> re.Pattern:
     return _TOKEN_SPLIT_BMP if _within_bmp(text) else _TOKEN_SPLIT
 
 
-def tokens_of(text: str, offset: int, split: re.Pattern) -> list[Tok]:
-    """``tokenize`` of ``text``, a piece cut at ``offset`` from a line, with ``split`` from
-    ``token_split`` (``match_spans`` inlined: this runs for every piece of every line)."""
-    parts = split.split(text)
-    pos = list(accumulate(map(len, parts), initial=offset))
-    texts = parts[1::2]
+def tokens_of(ntext: str, split: re.Pattern, lo: int = 0, hi: int | None = None) -> list[Tok]:
+    """``tokenize(ntext, lo, hi)`` with ``split`` from ``token_split`` of the whole line, chosen
+    once for all its pieces."""
+    texts, starts, ends = match_spans(split, ntext, lo, hi)
     # tuple.__new__ builds the named tuples without their Python-level __new__ (all in C)
-    return list(map(tuple.__new__, repeat(Tok), zip(map(_KIND_OF.__getitem__, texts), texts, pos[1:-1:2], pos[2::2])))
+    return list(map(tuple.__new__, repeat(Tok), zip(map(_KIND_OF.__getitem__, texts), texts, starts, ends)))
 
 
 @lru_cache(maxsize=65536)

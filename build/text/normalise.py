@@ -51,9 +51,9 @@ _SUBSTITUTE = {
 _SPACES = {"\u00a0", "\u2007", "\u202f", "\u2009", "\u200a", "\u2002", "\u2003", "\t", "\u3000"}
 
 
-# One translation table does the whole character mapping in C (str.translate): deleted
-# characters map to None, everything else to exactly one character. Extractors that keep their
-# own offset maps use it too (``translation_table``), so no module can drift from this one.
+# One translation table holds the whole character mapping: deleted characters map to None,
+# everything else to exactly one character. ``translated`` applies it (as replacements, derived
+# from it below); ``translation_table`` gives it to whoever needs it whole, so none can drift.
 class TranslationTable(dict):
     """The mapping, plus each unmapped character met so far mapped to itself: ``str.translate``
     treats a missing key as "keep" but pays for a raised KeyError per such character, so remembering
